@@ -1,0 +1,250 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from .choices import BillingBasis, BillingLineStatus, SeatStatus, TierMode
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Contract(models.Model):
+    """The licence contract bought through the reseller: its term, the floor and the legal
+    not-to-exceed ceiling, how seats are priced (`tier_mode` over `PriceTier` rows) and counted
+    (`billing_basis`), and the rollout policy that goes with it (training, readiness threshold,
+    idle-seat reclamation)."""
+
+    name = models.CharField(max_length=200)
+    vendor = models.CharField(max_length=100)
+    reseller = models.CharField(max_length=100, blank=True)
+    number = models.CharField(max_length=64, unique=True)
+    start_date = models.DateField()
+    end_date = models.DateField(help_text="Last day of the term (inclusive).")
+    floor_amount = models.DecimalField(**MONEY)
+    ceiling_amount = models.DecimalField(**MONEY)
+    min_billable_seats = models.PositiveIntegerField(default=0)
+    tier_mode = models.CharField(max_length=16, choices=TierMode.choices, default=TierMode.VOLUME)
+    billing_basis = models.CharField(
+        max_length=16, choices=BillingBasis.choices, default=BillingBasis.ASSIGNED
+    )
+    requires_training = models.BooleanField(default=True)
+    readiness_threshold = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.800"),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
+        help_text="Share of a cohort's active employees who must be trained before it starts.",
+    )
+    idle_days = models.PositiveIntegerField(default=30)
+    reclaim_grace_days = models.PositiveIntegerField(default=60)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["start_date", "number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="licensing_contract_term_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(floor_amount__gte=0)
+                & models.Q(ceiling_amount__gte=models.F("floor_amount")),
+                name="licensing_contract_band_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(readiness_threshold__gte=0)
+                & models.Q(readiness_threshold__lte=1),
+                name="licensing_contract_threshold_share",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.number})"
+
+
+class PriceTier(models.Model):
+    """One row of the contract's price table: seats `min_seats`..`max_seats` (open when null) at
+    `unit_price_monthly` per seat per month. Tiers must be contiguous from 1 and end open."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="tiers")
+    min_seats = models.PositiveIntegerField()
+    max_seats = models.PositiveIntegerField(null=True, blank=True)
+    unit_price_monthly = models.DecimalField(max_digits=10, decimal_places=4)
+
+    class Meta:
+        ordering = ["contract", "min_seats"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "min_seats"], name="licensing_pricetier_min_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unit_price_monthly__gte=0),
+                name="licensing_pricetier_price_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_seats__gte=1)
+                & (models.Q(max_seats__isnull=True) | models.Q(max_seats__gte=models.F("min_seats"))),
+                name="licensing_pricetier_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        upper = f"{self.max_seats:,}" if self.max_seats else "∞"
+        return f"{self.min_seats:,}–{upper} @ ${self.unit_price_monthly}"
+
+
+class Seat(models.Model):
+    """One employee's licence under one contract. Its status moves only through the licensing
+    services, each move written as a `SeatEvent`, from which billing is derived. `agency` is the
+    agency charged for the seat, fixed when it is requested, so a transfer does not rewrite past
+    chargeback."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="seats")
+    employee = models.ForeignKey("agencies.Employee", on_delete=models.PROTECT, related_name="seats")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="seats")
+    cohort = models.ForeignKey(
+        "rollout.Cohort", null=True, blank=True, on_delete=models.PROTECT, related_name="seats"
+    )
+    status = models.CharField(max_length=16, choices=SeatStatus.choices)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    last_active_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "employee"],
+                condition=~models.Q(status=SeatStatus.REVOKED),
+                name="licensing_seat_one_open_per_employee",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=SeatStatus.values),
+                name="licensing_seat_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["contract", "status"]),
+            models.Index(fields=["cohort", "status"]),
+            models.Index(fields=["agency", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Seat {self.pk} ({self.status})"
+
+
+class SeatEvent(models.Model):
+    """Append-only log of every seat status change: who moved it, when, from what to what and
+    why. Billing history is derived from it, so rows are never edited or deleted, and a seat's
+    status always equals its latest event's `to_status`."""
+
+    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=16, choices=SeatStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=SeatStatus.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    job = models.ForeignKey(
+        "rollout.Job", null=True, blank=True, on_delete=models.PROTECT, related_name="seat_events"
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["seat", "at", "id"], name="licensing_seatevent_seat_at"),
+            models.Index(fields=["at"], name="licensing_seatevent_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seat_id}: {self.from_status or '∅'} → {self.to_status} at {self.at:%Y-%m-%d}"
+
+
+class UsageDay(models.Model):
+    """A day on which a seat's user sent at least one message, from the vendor's activity export.
+    On the `engaged` billing basis these rows decide who is billable."""
+
+    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="usage_days")
+    date = models.DateField()
+    messages = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["seat", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["seat", "date"], name="licensing_usageday_unique"),
+        ]
+        indexes = [models.Index(fields=["date"])]
+
+    def __str__(self) -> str:
+        return f"{self.seat_id} on {self.date}: {self.messages} messages"
+
+
+class BillingPeriod(models.Model):
+    """One closed billing period of a contract, written once when the period ends: the billable
+    seats, the unit price and the amount finance then marks invoiced and paid."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="billing_periods")
+    start = models.DateField()
+    end = models.DateField()
+    billable_seats = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=10, decimal_places=4)
+    amount = models.DecimalField(**MONEY)
+    status = models.CharField(
+        max_length=16, choices=BillingLineStatus.choices, default=BillingLineStatus.ACCRUED
+    )
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["contract", "start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "start"], name="licensing_billingperiod_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="licensing_billingperiod_amount_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.number} {self.start}–{self.end}: ${self.amount}"
+
+
+class CostSnapshot(models.Model):
+    """What the contract costs as of one day, written by the cost job: spend to date, projection,
+    band position, headroom and chargeback, with the inputs they were computed from. The latest
+    answers the API; older ones are the history. Always equal to a from-scratch recomputation."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="snapshots")
+    as_of = models.DateField()
+    computed_at = models.DateTimeField(auto_now_add=True)
+    active_seats = models.PositiveIntegerField()
+    billable_seats_this_month = models.PositiveIntegerField(
+        help_text="Billable seats in the billing period containing as_of."
+    )
+    spend_to_date = models.DecimalField(**MONEY)
+    projected_total = models.DecimalField(**MONEY)
+    committed_total = models.DecimalField(**MONEY)
+    headroom_seats = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Null when no number of seats can reach the ceiling."
+    )
+    below_floor = models.BooleanField(default=False)
+    over_ceiling = models.BooleanField(default=False)
+    by_agency = models.JSONField(default=list)
+    report = models.JSONField(default=dict, help_text="The full cost report, as the API serves it.")
+    inputs = models.JSONField(default=dict, help_text="Terms and counts the figures came from.")
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        get_latest_by = ["computed_at", "id"]
+        indexes = [models.Index(fields=["contract", "-computed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.contract.number} as of {self.as_of}: ${self.spend_to_date}"

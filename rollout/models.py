@@ -1,0 +1,123 @@
+from django.conf import settings
+from django.db import models
+
+from .choices import CohortStatus, GateKind, JobKind, JobStatus, WaveStatus
+
+
+class Wave(models.Model):
+    """A step of the phased rollout under one contract: a set of agencies onboarded together
+    between `planned_start` and `planned_end`. A person approves and starts it (human in the
+    loop), and only when every cohort's readiness gates pass."""
+
+    contract = models.ForeignKey(
+        "licensing.Contract", on_delete=models.PROTECT, related_name="waves"
+    )
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=WaveStatus.choices, default=WaveStatus.PLANNED)
+    planned_start = models.DateField()
+    planned_end = models.DateField()
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["contract", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "number"], name="rollout_wave_number_unique"),
+            models.CheckConstraint(
+                condition=models.Q(planned_end__gte=models.F("planned_start")),
+                name="rollout_wave_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Wave {self.number}: {self.name}"
+
+
+class Cohort(models.Model):
+    """One agency inside one wave: how many seats it may hold (`seat_quota`) and the day its
+    people are onboarded. Unfilled quota counts as planned seats in the cost projection."""
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="cohorts")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="cohorts")
+    seat_quota = models.PositiveIntegerField()
+    onboarding_date = models.DateField()
+    status = models.CharField(
+        max_length=20, choices=CohortStatus.choices, default=CohortStatus.PLANNED
+    )
+
+    class Meta:
+        ordering = ["wave__number", "agency__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["wave", "agency"], name="rollout_cohort_wave_agency_unique"),
+            models.CheckConstraint(
+                condition=models.Q(seat_quota__gte=0), name="rollout_cohort_quota_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency.code} in wave {self.wave.number}"
+
+
+class ReadinessCheck(models.Model):
+    """One signed-off gate of a cohort (privacy, security, union notice, help desk). Training
+    readiness is computed live from the roster; a stored row of that kind only records who
+    looked at it."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="checks")
+    kind = models.CharField(max_length=32, choices=GateKind.choices)
+    is_met = models.BooleanField(default=False)
+    met_at = models.DateTimeField(null=True, blank=True)
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    evidence = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["cohort", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["cohort", "kind"], name="rollout_readinesscheck_unique"),
+            models.CheckConstraint(
+                condition=models.Q(is_met=False)
+                | (models.Q(met_at__isnull=False) & models.Q(signed_off_by__isnull=False)),
+                name="rollout_readinesscheck_met_is_signed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.cohort_id}: {'met' if self.is_met else 'open'}"
+
+
+class Job(models.Model):
+    """The progress record of a long job (cohort activation, import, reclamation): what, who,
+    when, how far, and how it ended, so the admin, the API and the pages can show it."""
+
+    kind = models.CharField(max_length=32, choices=JobKind.choices)
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    subject = models.CharField(max_length=200, blank=True, help_text="What the job works on.")
+    cohort = models.ForeignKey(
+        Cohort, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dry_run = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    outcome = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"

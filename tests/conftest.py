@@ -1,0 +1,31 @@
+"""Shared fixtures and the markers that say which tests need the real stack."""
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = connection.vendor == "postgresql"
+    with_broker = bool(settings.CELERY_BROKER_URL)
+    skip_pg = pytest.mark.skip(
+        reason="needs PostgreSQL (row locks and real concurrency); set DATABASE_URL=postgres://…"
+    )
+    skip_broker = pytest.mark.skip(
+        reason="needs Redis and a live Celery worker; set CELERY_BROKER_URL and REDIS_URL"
+    )
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_pg)
+        if "broker" in item.keywords and not with_broker:
+            item.add_marker(skip_broker)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """The cache holds coalescing keys; a key left by one test must not swallow another's job."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

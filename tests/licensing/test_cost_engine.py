@@ -1,0 +1,242 @@
+"""The cost rules against the database: worked examples computed by hand, with the arithmetic
+written out, on a small contract whose prices make the sums easy to follow.
+
+The small contract: 1 Jan – 30 Jun 2026 (six monthly periods), volume tiers 1–2 seats at $10,
+3–4 at $8, 5+ at $5 (so 4 seats cost $32 but 5 cost $25: a tier cliff), no minimum, floor $50,
+ceiling $200.
+"""
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+
+from licensing.services.cost import contract_cost_report
+from tests.factories import AgencyFactory, CohortFactory, ContractFactory, WaveFactory
+from tests.licensing.history import active_seats, at, seat_with_history, usage
+
+SMALL_TIERS = [(1, 2, "10"), (3, 4, "8"), (5, None, "5")]
+
+
+@pytest.fixture
+def small(db):
+    return ContractFactory(
+        start_date=dt.date(2026, 1, 1),
+        end_date=dt.date(2026, 6, 30),
+        floor_amount=D("50"),
+        ceiling_amount=D("200"),
+        min_billable_seats=0,
+        tiers=SMALL_TIERS,
+    )
+
+
+@pytest.fixture
+def eotss(db):
+    return AgencyFactory(code="EOTSS")
+
+
+@pytest.fixture
+def anf(db):
+    return AgencyFactory(code="ANF")
+
+
+@pytest.fixture
+def three_seats(small, eotss):
+    """seat 1 active 10 Jan – 5 Feb; seat 2 active from 20 Feb; seat 3 active from 31 Mar at
+    23:30 local time; a fourth seat is only requested."""
+    s1 = seat_with_history(small, eotss, [(dt.date(2026, 1, 10), "active"), (dt.date(2026, 2, 5), "suspended")])
+    s2 = seat_with_history(small, eotss, [(dt.date(2026, 2, 20), "active")])
+    s3 = seat_with_history(small, eotss, [(at(dt.date(2026, 3, 31), 23), "active")])
+    seat_with_history(small, eotss, [(dt.date(2026, 1, 2), "requested")])
+    return s1, s2, s3
+
+
+def report(contract, day):
+    return contract_cost_report(contract=contract, as_of=day).as_json()
+
+
+def test_cost__assigned_basis_mid_period__spend_counts_started_periods_in_full(small, three_seats):
+    # Given the three-seat history, as of 15 March
+    r = report(small, dt.date(2026, 3, 15))
+
+    # Then each started period bills the seats active on at least one of its days so far:
+    #   Jan: seat 1                      -> 1 seat  x $10 = $10
+    #   Feb: seat 1 (1–5 Feb) and seat 2 -> 2 seats x $10 = $20
+    #   Mar: seat 2 (seat 3 comes after 15 Mar, ignored) -> 1 x $10 = $10
+    # spend to date = 10 + 20 + 10 = $40
+    actual = [(p["start"], p["billable_seats"], p["amount"]) for p in r["periods"][:3]]
+    assert actual == [("2026-01-01", 1, "10.00"), ("2026-02-01", 2, "20.00"), ("2026-03-01", 1, "10.00")]
+    assert [p["kind"] for p in r["periods"]] == ["actual"] * 3 + ["projected"] * 3
+    assert r["spend_to_date"] == "40.00"
+    assert r["billable_seats_this_period"] == 1
+    # And one seat (seat 2) is active at the end of the day
+    assert r["active_seats"] == 1
+
+
+def test_cost__later_events__ignored_and_past_days_recomputed_exactly(small, three_seats):
+    # Given the same history, as of 31 March (seat 3 activated at 23:30 that day)
+    r = report(small, dt.date(2026, 3, 31))
+
+    # Then March bills seats 2 and 3: 2 x $10 = $20; spend = 10 + 20 + 20 = $50
+    assert r["periods"][2]["billable_seats"] == 2
+    assert r["spend_to_date"] == "50.00"
+    # And as of 31 January only January has started: seat 1, $10, still active that evening
+    # (it is suspended on 5 Feb).
+    jan = report(small, dt.date(2026, 1, 31))
+    assert (jan["spend_to_date"], jan["active_seats"]) == ("10.00", 1)
+
+
+def test_cost__projection_without_plan__later_periods_at_active_seats(small, three_seats):
+    # Given 15 March: one active seat and no waves
+    r = report(small, dt.date(2026, 3, 15))
+
+    # Then Apr, May, Jun each bill 1 active seat x $10 = $10: projected = 40 + 3 x 10 = $70
+    assert [p["amount"] for p in r["periods"][3:]] == ["10.00"] * 3
+    assert r["projected_total"] == "70.00"
+    # And $70 lies inside the band [$50, $200]: committed = projected
+    assert (r["committed_total"], r["below_floor"], r["over_ceiling"]) == ("70.00", False, False)
+
+
+def test_cost__open_cohorts__unfilled_quota_joins_from_onboarding(small, three_seats, eotss, anf):
+    # Given seat 2 belongs to an EOTSS cohort of quota 5 onboarding 10 May in a planned wave,
+    _, s2, _ = three_seats
+    wave = WaveFactory(contract=small, status="planned", planned_start=dt.date(2026, 5, 1),
+                       planned_end=dt.date(2026, 6, 30))
+    cohort = CohortFactory(wave=wave, agency=eotss, seat_quota=5, onboarding_date=dt.date(2026, 5, 10))
+    s2.cohort = cohort
+    s2.save()
+    # and a completed wave's cohort, whose quota no longer counts
+    done = WaveFactory(contract=small, status="completed")
+    CohortFactory(wave=done, agency=anf, seat_quota=50, onboarding_date=dt.date(2026, 2, 1))
+
+    r = report(small, dt.date(2026, 3, 15))
+
+    # Then April (ends 30 Apr, before 10 May) plans nothing: 1 seat   -> $10
+    #      May and June add 5 - 1 active = 4 planned:  1 + 4 = 5 seats -> 5 x $5 = $25 each
+    # projected = 40 + 10 + 25 + 25 = $100
+    assert [p["billable_seats"] for p in r["periods"][3:]] == [1, 5, 5]
+    assert [p["amount"] for p in r["periods"][3:]] == ["10.00", "25.00", "25.00"]
+    assert r["projected_total"] == "100.00"
+
+
+def test_cost__band__projection_below_floor_is_committed_at_the_floor(small, eotss):
+    # Given one seat active from 1 June only
+    active_seats(small, eotss, 1, dt.date(2026, 6, 1))
+
+    r = report(small, dt.date(2026, 6, 30))
+
+    # Then only June bills: 1 x $10 = $10, below the $50 floor: committed = $50
+    assert (r["projected_total"], r["committed_total"], r["below_floor"]) == ("10.00", "50.00", True)
+
+
+def test_cost__band__projection_over_ceiling_is_committed_at_the_ceiling(small, eotss):
+    # Given 10 seats active since 1 January, and a ceiling lowered to $200
+    active_seats(small, eotss, 10, dt.date(2026, 1, 1))
+
+    r = report(small, dt.date(2026, 1, 15))
+
+    # Then each of six periods bills 10 x $5 = $50: projected $300 > $200; committed $200
+    assert r["projected_total"] == "300.00"
+    assert (r["committed_total"], r["over_ceiling"]) == ("200.00", True)
+    # And the headroom is 0: the total is already over
+    assert r["headroom_seats"] == 0
+
+
+def test_cost__headroom__first_exceedance_counts_even_if_a_cliff_would_bring_it_back(small, three_seats):
+    # Given 15 March: Jan + Feb are fixed at 10 + 20 = $30; March bills 1 seat; 1 seat active.
+    # Activating j more seats bills 1 + j in March and in each of the 3 later periods:
+    #   total(j) = 30 + 4 x c(1 + j), with c(1)=10, c(2)=20, c(3)=24, c(4)=32, c(5)=25, c(6)=30,
+    #   c(7)=35, c(8)=40, c(9)=45.
+    # Ceiling $200 -> c(1+j) <= 42.5: true up to j = 7 (c(8)=40), false at j = 8 (c(9)=45).
+    r = report(small, dt.date(2026, 3, 15))
+    assert r["headroom_seats"] == 7
+
+    # With a $150 ceiling -> c(1+j) <= 30: j = 2 fits (c(3)=24) but j = 3 does not (c(4)=32),
+    # even though j = 5 would fit again (c(6)=30): the headroom stops at 2.
+    small.ceiling_amount = D("150")
+    small.save()
+    assert report(small, dt.date(2026, 3, 15))["headroom_seats"] == 2
+
+
+def test_cost__tier_cliff__reports_seats_to_the_next_cheaper_tier(small, three_seats):
+    # Given 15 March: March bills 1 seat at $10
+    r = report(small, dt.date(2026, 3, 15))
+
+    # Then the next cheaper tier starts at 3 seats: 2 more seats, and the charge becomes
+    # 3 x $8 = $24 (from 1 x $10 = $10)
+    assert r["tier_cliff"] == {
+        "seats_to_next_tier": 2,
+        "period_amount_now": "10.00",
+        "period_amount_at_next_tier": "24.00",
+    }
+
+
+def test_cost__engaged_basis__bills_seats_with_a_usage_day_in_the_period(small, eotss):
+    # Given the engaged basis: three active seats, one used in January and February, one in
+    # February only, one never; and usage after the as-of day
+    small.billing_basis = "engaged"
+    small.save()
+    a, b, c = active_seats(small, eotss, 3, dt.date(2026, 1, 5))
+    usage(a, dt.date(2026, 1, 6), dt.date(2026, 2, 3))
+    usage(b, dt.date(2026, 2, 27), dt.date(2026, 2, 28))
+    usage(c, dt.date(2026, 3, 2))
+
+    r = report(small, dt.date(2026, 2, 28))
+
+    # Then Jan bills seat a: $10; Feb bills a and b: 2 x $10 = $20; c's March use is ignored
+    assert [p["billable_seats"] for p in r["periods"][:2]] == [1, 2]
+    assert r["spend_to_date"] == "30.00"
+    # And the projection still assumes the 3 active seats engage: 4 periods x 3 x $8 = $96
+    assert r["projected_total"] == "126.00"
+
+
+def test_cost__chargeback__largest_remainder_and_unallocated_minimum(db):
+    # Given a contract billing at least 10 seats at $1 (so a period costs at least $10),
+    # one seat each for agencies ANF, EOTSS and MASSDOT active in January only
+    contract = ContractFactory(
+        start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 2, 28), min_billable_seats=10,
+        floor_amount=D("0"), ceiling_amount=D("1000"), tiers=[(1, None, "1")],
+    )
+    for code in ("MASSDOT", "EOTSS", "ANF"):
+        active_seats(contract, AgencyFactory(code=code), 1, dt.date(2026, 1, 3),
+                     until=dt.date(2026, 1, 20))
+
+    r = report(contract, dt.date(2026, 2, 10))
+
+    # Then January's $10.00 splits 3 ways: $3.333… each, floored to $3.33 (= $9.99); the cent
+    # left goes to the largest remainder, all equal, so to the first code: ANF.
+    # February bills nobody: its $10.00 minimum is unallocated.
+    assert r["by_agency"] == [
+        {"agency": "ANF", "amount": "3.34"},
+        {"agency": "EOTSS", "amount": "3.33"},
+        {"agency": "MASSDOT", "amount": "3.33"},
+        {"agency": None, "amount": "10.00"},
+    ]
+    assert r["spend_to_date"] == "20.00"
+
+
+def test_cost__demo_contract__minimum_billable_and_anniversary_periods(db, eotss):
+    # Given the demo contract (13 Feb 2026, 12 periods) and 5 EOTSS seats from 13 Feb
+    contract = ContractFactory()
+    active_seats(contract, eotss, 5, dt.date(2026, 2, 13))
+
+    r = report(contract, dt.date(2026, 3, 20))
+
+    # Then periods run 13 Feb – 12 Mar, 13 Mar – 12 Apr, …; each bills max(5, 10,000) = 10,000
+    # seats at $13 = $130,000; two have started: spend = $260,000; the year = 12 x 130,000 =
+    # $1,560,000, exactly the floor.
+    assert (r["periods"][0]["start"], r["periods"][0]["end"]) == ("2026-02-13", "2026-03-12")
+    assert r["periods"][-1]["end"] == "2027-02-12"
+    assert r["spend_to_date"] == "260000.00"
+    assert (r["projected_total"], r["below_floor"]) == ("1560000.00", False)
+    # And the headroom: the first period is fixed at $130,000; j more seats bill 5 + j in the
+    # current period and in the 10 later ones: 130,000 + 11 x c(5 + j) <= 3,360,000, so
+    # c(5 + j) <= 293,636.36. Every count up to 30,000 fits (at most 30,000 x $9 = $270,000);
+    # at $7, 7 x 41,948 = 293,636 fits and 7 x 41,949 = 293,643 does not: 5 + j <= 41,948.
+    assert r["headroom_seats"] == 41_943
+    # And the tier cliff: 9,996 more seats reach the $11 tier; the period then costs $110,011
+    assert r["tier_cliff"] == {
+        "seats_to_next_tier": 9_996,
+        "period_amount_now": "130000.00",
+        "period_amount_at_next_tier": "110011.00",
+    }
