@@ -152,7 +152,9 @@ def build_report(inputs: CostInputs) -> CostReport:
                 fixed += amount
         else:
             n = active + planned_seats(p, inputs)
-            lines.append(PeriodLine(p.start, p.end, n, pricing.period_charge(n, terms), "projected"))
+            lines.append(
+                PeriodLine(p.start, p.end, n, pricing.period_charge(n, terms), "projected")
+            )
 
     spend = sum((ln.amount for ln in lines if ln.kind == "actual"), Decimal(0))
     projected = sum((ln.amount for ln in lines), Decimal(0))

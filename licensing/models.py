@@ -84,7 +84,10 @@ class PriceTier(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(min_seats__gte=1)
-                & (models.Q(max_seats__isnull=True) | models.Q(max_seats__gte=models.F("min_seats"))),
+                & (
+                    models.Q(max_seats__isnull=True)
+                    | models.Q(max_seats__gte=models.F("min_seats"))
+                ),
                 name="licensing_pricetier_range_ordered",
             ),
         ]
@@ -101,7 +104,9 @@ class Seat(models.Model):
     chargeback."""
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="seats")
-    employee = models.ForeignKey("agencies.Employee", on_delete=models.PROTECT, related_name="seats")
+    employee = models.ForeignKey(
+        "agencies.Employee", on_delete=models.PROTECT, related_name="seats"
+    )
     agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="seats")
     cohort = models.ForeignKey(
         "rollout.Cohort", null=True, blank=True, on_delete=models.PROTECT, related_name="seats"
@@ -209,7 +214,8 @@ class BillingPeriod(models.Model):
                 fields=["contract", "start"], name="licensing_billingperiod_unique"
             ),
             models.CheckConstraint(
-                condition=models.Q(amount__gte=0), name="licensing_billingperiod_amount_non_negative"
+                condition=models.Q(amount__gte=0),
+                name="licensing_billingperiod_amount_non_negative",
             ),
         ]
 

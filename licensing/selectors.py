@@ -44,7 +44,11 @@ def _periods_cte(periods: list[pricing.Period], *, as_dates: bool) -> tuple[str,
     for p in periods:
         rows.append("(%s, %s, %s)")
         if as_dates:
-            params += [p.index, ops.adapt_datefield_value(p.start), ops.adapt_datefield_value(p.end)]
+            params += [
+                p.index,
+                ops.adapt_datefield_value(p.start),
+                ops.adapt_datefield_value(p.end),
+            ]
         else:
             lo = ops.adapt_datetimefield_value(day_start(p.start))
             hi = ops.adapt_datetimefield_value(day_start(p.end + dt.timedelta(days=1)))

@@ -29,7 +29,9 @@ class Wave(models.Model):
     class Meta:
         ordering = ["contract", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["contract", "number"], name="rollout_wave_number_unique"),
+            models.UniqueConstraint(
+                fields=["contract", "number"], name="rollout_wave_number_unique"
+            ),
             models.CheckConstraint(
                 condition=models.Q(planned_end__gte=models.F("planned_start")),
                 name="rollout_wave_window_ordered",
@@ -55,7 +57,9 @@ class Cohort(models.Model):
     class Meta:
         ordering = ["wave__number", "agency__code"]
         constraints = [
-            models.UniqueConstraint(fields=["wave", "agency"], name="rollout_cohort_wave_agency_unique"),
+            models.UniqueConstraint(
+                fields=["wave", "agency"], name="rollout_cohort_wave_agency_unique"
+            ),
             models.CheckConstraint(
                 condition=models.Q(seat_quota__gte=0), name="rollout_cohort_quota_non_negative"
             ),
@@ -82,7 +86,9 @@ class ReadinessCheck(models.Model):
     class Meta:
         ordering = ["cohort", "kind"]
         constraints = [
-            models.UniqueConstraint(fields=["cohort", "kind"], name="rollout_readinesscheck_unique"),
+            models.UniqueConstraint(
+                fields=["cohort", "kind"], name="rollout_readinesscheck_unique"
+            ),
             models.CheckConstraint(
                 condition=models.Q(is_met=False)
                 | (models.Q(met_at__isnull=False) & models.Q(signed_off_by__isnull=False)),

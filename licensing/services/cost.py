@@ -12,6 +12,7 @@ from config.errors import BusinessRuleError
 
 from .. import pricing
 from ..cost_report import CostReport, build_report
+from ..forecast import forecast
 from ..models import BillingPeriod, Contract, CostSnapshot
 from ..selectors import contract_cost_inputs, contract_terms
 
@@ -52,9 +53,7 @@ def contract_cost_snapshot(*, contract: Contract, as_of: dt.date | None = None) 
             "tier_mode": inputs.terms.tier_mode,
             "billing_basis": contract.billing_basis,
             "min_billable_seats": inputs.terms.min_billable_seats,
-            "tiers": [
-                [t.min_seats, t.max_seats, str(t.unit_price)] for t in inputs.terms.tiers
-            ],
+            "tiers": [[t.min_seats, t.max_seats, str(t.unit_price)] for t in inputs.terms.tiers],
             "billable": {str(k): v for k, v in inputs.billable.items()},
             "active_by_cohort": {str(k): v for k, v in inputs.active_by_cohort.items()},
             "planned_cohorts": [
@@ -91,7 +90,9 @@ def contract_assert_headroom(*, contract: Contract, seats: int = 1) -> int | Non
 
 
 @transaction.atomic
-def billing_periods_close(*, contract: Contract, as_of: dt.date | None = None) -> list[BillingPeriod]:
+def billing_periods_close(
+    *, contract: Contract, as_of: dt.date | None = None
+) -> list[BillingPeriod]:
     """Write a `BillingPeriod` line for every period of the contract that ended before `as_of`
     and has none yet. A written line is never rewritten: finance marks it invoiced and paid."""
     as_of = as_of or today()
@@ -141,3 +142,10 @@ def billing_period_mark(*, line: BillingPeriod, status: str, actor) -> BillingPe
     line.status_changed_at = timezone.now()
     line.save(update_fields=["status", "status_changed_by", "status_changed_at"])
     return line
+
+
+def contract_forecast(
+    *, contract: Contract, changes: list, as_of: dt.date | None = None
+) -> CostReport:
+    """The cost report under a what-if plan (`licensing.forecast` changes). Writes nothing."""
+    return forecast(contract_cost_inputs(contract, as_of or today()), changes)

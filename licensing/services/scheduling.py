@@ -57,12 +57,7 @@ def cost_recompute_should_wait(*, contract_id: int) -> bool:
     first = cache.get(scheduled)
     last = cache.get(last_change)
     delay = settings.COST_RECOMPUTE_DELAY
-    if (
-        first is not None
-        and last is not None
-        and now - last < delay
-        and now - first < MAX_WAIT
-    ):
+    if first is not None and last is not None and now - last < delay and now - first < MAX_WAIT:
         recompute_contract_cost_task.apply_async(args=[contract_id], countdown=delay)
         return True
     cache.delete(scheduled)

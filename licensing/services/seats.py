@@ -99,8 +99,13 @@ def _held_reason(employee: Employee) -> str | None:
 
 @transaction.atomic
 def seat_request(
-    *, employee: Employee, contract: Contract, cohort: Cohort | None = None, actor=None,
-    reason: str = "", job=None,
+    *,
+    employee: Employee,
+    contract: Contract,
+    cohort: Cohort | None = None,
+    actor=None,
+    reason: str = "",
+    job=None,
 ) -> Seat:
     """Request a seat for an employee. A member of a unit that has demanded to bargain (or is
     bargaining, or at impasse) gets a `held` seat: it cannot be activated without an override."""
@@ -111,7 +116,10 @@ def seat_request(
     held = _held_reason(employee)
     status = S.HELD if held else S.REQUESTED
     seat = Seat(
-        contract=contract, employee=employee, agency_id=employee.agency_id, cohort=cohort,
+        contract=contract,
+        employee=employee,
+        agency_id=employee.agency_id,
+        cohort=cohort,
         status=status,
     )
     try:
@@ -123,8 +131,13 @@ def seat_request(
             f"{employee} already has an open seat under {contract.name}.",
         ) from exc
     SeatEvent.objects.create(
-        seat=seat, from_status="", to_status=status, at=timezone.now(), actor=actor,
-        reason="; ".join(r for r in (reason, held) if r), job=job,
+        seat=seat,
+        from_status="",
+        to_status=status,
+        at=timezone.now(),
+        actor=actor,
+        reason="; ".join(r for r in (reason, held) if r),
+        job=job,
     )
     cost_recompute_request(contract_id=contract.pk)
     return seat
@@ -245,9 +258,7 @@ def seat_activate(*, seat: Seat, actor=None, reason: str = "", override: bool = 
     unlocked = Seat.objects.select_related("agency", "cohort__wave").get(pk=seat.pk)
     contract = contract_lock(contract_id=unlocked.contract_id)
     cohort = _resolve_cohort(unlocked)
-    cohort = Cohort.objects.select_for_update(of=("self",)).select_related("wave").get(
-        pk=cohort.pk
-    )
+    cohort = Cohort.objects.select_for_update(of=("self",)).select_related("wave").get(pk=cohort.pk)
     seat = _locked_seat(seat)
     _check_transition(seat, S.ACTIVE)
     for blocker in person_blockers(
@@ -288,8 +299,13 @@ class BulkActivation:
 
 
 def seats_activate_bulk(
-    *, cohort: Cohort, employees: Iterable[Employee], actor=None, job=None,
-    reason: str = "", dry_run: bool = False,
+    *,
+    cohort: Cohort,
+    employees: Iterable[Employee],
+    actor=None,
+    job=None,
+    reason: str = "",
+    dry_run: bool = False,
 ) -> BulkActivation:
     """Activate a batch of a cohort's employees in one transaction with bulk writes: one
     `SeatEvent` per seat, a constant number of queries per batch. Takes the same locks as a
@@ -299,9 +315,11 @@ def seats_activate_bulk(
     with the reason."""
     with transaction.atomic():
         contract = contract_lock(contract_id=cohort.wave.contract_id)
-        cohort = Cohort.objects.select_for_update(of=("self",)).select_related(
-            "wave", "agency"
-        ).get(pk=cohort.pk)
+        cohort = (
+            Cohort.objects.select_for_update(of=("self",))
+            .select_related("wave", "agency")
+            .get(pk=cohort.pk)
+        )
         _check_cohort(cohort)
         employees = list(employees)
         seats = {
@@ -342,16 +360,20 @@ def seats_activate_bulk(
 
         at = timezone.now()
         new = [
-            Seat(contract=contract, employee=e, agency_id=e.agency_id, cohort=cohort,
-                 status=S.ACTIVE, activated_at=at)
+            Seat(
+                contract=contract,
+                employee=e,
+                agency_id=e.agency_id,
+                cohort=cohort,
+                status=S.ACTIVE,
+                activated_at=at,
+            )
             for e in chosen
             if e.pk not in seats
         ]
         Seat.objects.bulk_create(new, batch_size=1000)
         existing = [seats[e.pk] for e in chosen if e.pk in seats]
-        events = [
-            _event(s, "", S.ACTIVE, actor=actor, reason=reason, job=job, at=at) for s in new
-        ]
+        events = [_event(s, "", S.ACTIVE, actor=actor, reason=reason, job=job, at=at) for s in new]
         for s in existing:
             events.append(_event(s, s.status, S.ACTIVE, actor=actor, reason=reason, job=job, at=at))
             _apply(s, S.ACTIVE, at)

@@ -44,7 +44,9 @@ def anf(db):
 def three_seats(small, eotss):
     """seat 1 active 10 Jan – 5 Feb; seat 2 active from 20 Feb; seat 3 active from 31 Mar at
     23:30 local time; a fourth seat is only requested."""
-    s1 = seat_with_history(small, eotss, [(dt.date(2026, 1, 10), "active"), (dt.date(2026, 2, 5), "suspended")])
+    s1 = seat_with_history(
+        small, eotss, [(dt.date(2026, 1, 10), "active"), (dt.date(2026, 2, 5), "suspended")]
+    )
     s2 = seat_with_history(small, eotss, [(dt.date(2026, 2, 20), "active")])
     s3 = seat_with_history(small, eotss, [(at(dt.date(2026, 3, 31), 23), "active")])
     seat_with_history(small, eotss, [(dt.date(2026, 1, 2), "requested")])
@@ -65,7 +67,11 @@ def test_cost__assigned_basis_mid_period__spend_counts_started_periods_in_full(s
     #   Mar: seat 2 (seat 3 comes after 15 Mar, ignored) -> 1 x $10 = $10
     # spend to date = 10 + 20 + 10 = $40
     actual = [(p["start"], p["billable_seats"], p["amount"]) for p in r["periods"][:3]]
-    assert actual == [("2026-01-01", 1, "10.00"), ("2026-02-01", 2, "20.00"), ("2026-03-01", 1, "10.00")]
+    assert actual == [
+        ("2026-01-01", 1, "10.00"),
+        ("2026-02-01", 2, "20.00"),
+        ("2026-03-01", 1, "10.00"),
+    ]
     assert [p["kind"] for p in r["periods"]] == ["actual"] * 3 + ["projected"] * 3
     assert r["spend_to_date"] == "40.00"
     assert r["billable_seats_this_period"] == 1
@@ -100,9 +106,15 @@ def test_cost__projection_without_plan__later_periods_at_active_seats(small, thr
 def test_cost__open_cohorts__unfilled_quota_joins_from_onboarding(small, three_seats, eotss, anf):
     # Given seat 2 belongs to an EOTSS cohort of quota 5 onboarding 10 May in a planned wave,
     _, s2, _ = three_seats
-    wave = WaveFactory(contract=small, status="planned", planned_start=dt.date(2026, 5, 1),
-                       planned_end=dt.date(2026, 6, 30))
-    cohort = CohortFactory(wave=wave, agency=eotss, seat_quota=5, onboarding_date=dt.date(2026, 5, 10))
+    wave = WaveFactory(
+        contract=small,
+        status="planned",
+        planned_start=dt.date(2026, 5, 1),
+        planned_end=dt.date(2026, 6, 30),
+    )
+    cohort = CohortFactory(
+        wave=wave, agency=eotss, seat_quota=5, onboarding_date=dt.date(2026, 5, 10)
+    )
     s2.cohort = cohort
     s2.save()
     # and a completed wave's cohort, whose quota no longer counts
@@ -126,7 +138,11 @@ def test_cost__band__projection_below_floor_is_committed_at_the_floor(small, eot
     r = report(small, dt.date(2026, 6, 30))
 
     # Then only June bills: 1 x $10 = $10, below the $50 floor: committed = $50
-    assert (r["projected_total"], r["committed_total"], r["below_floor"]) == ("10.00", "50.00", True)
+    assert (r["projected_total"], r["committed_total"], r["below_floor"]) == (
+        "10.00",
+        "50.00",
+        True,
+    )
 
 
 def test_cost__band__projection_over_ceiling_is_committed_at_the_ceiling(small, eotss):
@@ -142,7 +158,9 @@ def test_cost__band__projection_over_ceiling_is_committed_at_the_ceiling(small, 
     assert r["headroom_seats"] == 0
 
 
-def test_cost__headroom__first_exceedance_counts_even_if_a_cliff_would_bring_it_back(small, three_seats):
+def test_cost__headroom__first_exceedance_counts_even_if_a_cliff_would_bring_it_back(
+    small, three_seats
+):
     # Given 15 March: Jan + Feb are fixed at 10 + 20 = $30; March bills 1 seat; 1 seat active.
     # Activating j more seats bills 1 + j in March and in each of the 3 later periods:
     #   total(j) = 30 + 4 x c(1 + j), with c(1)=10, c(2)=20, c(3)=24, c(4)=32, c(5)=25, c(6)=30,
@@ -194,12 +212,17 @@ def test_cost__chargeback__largest_remainder_and_unallocated_minimum(db):
     # Given a contract billing at least 10 seats at $1 (so a period costs at least $10),
     # one seat each for agencies ANF, EOTSS and MASSDOT active in January only
     contract = ContractFactory(
-        start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 2, 28), min_billable_seats=10,
-        floor_amount=D("0"), ceiling_amount=D("1000"), tiers=[(1, None, "1")],
+        start_date=dt.date(2026, 1, 1),
+        end_date=dt.date(2026, 2, 28),
+        min_billable_seats=10,
+        floor_amount=D("0"),
+        ceiling_amount=D("1000"),
+        tiers=[(1, None, "1")],
     )
     for code in ("MASSDOT", "EOTSS", "ANF"):
-        active_seats(contract, AgencyFactory(code=code), 1, dt.date(2026, 1, 3),
-                     until=dt.date(2026, 1, 20))
+        active_seats(
+            contract, AgencyFactory(code=code), 1, dt.date(2026, 1, 3), until=dt.date(2026, 1, 20)
+        )
 
     r = report(contract, dt.date(2026, 2, 10))
 

@@ -56,8 +56,12 @@ def _money(s: str) -> str:
 
 
 def _table(contract, r: dict) -> str:
-    band = "below the floor" if r["below_floor"] else "over the ceiling" if r["over_ceiling"] else (
-        "inside the band"
+    band = (
+        "below the floor"
+        if r["below_floor"]
+        else "over the ceiling"
+        if r["over_ceiling"]
+        else ("inside the band")
     )
     head = r["headroom_seats"]
     lines = [
