@@ -4,5 +4,3 @@ CELERY_BROKER_URL to run the same suite against PostgreSQL, Redis and a real wor
 from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# The recompute delay exists to coalesce bursts on a real worker; tests drive it explicitly.
-COST_RECOMPUTE_DELAY = 0

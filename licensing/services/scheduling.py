@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 SCHEDULED_TTL = 600  # seconds: a lost job's marker expires and the next change queues afresh
-MAX_WAIT = 60  # seconds: a never-ending burst still gets a fresh snapshot this often
+MAX_WAIT = 300  # seconds: a never-ending burst still gets a fresh snapshot this often
 
 
 def _keys(contract_id: int) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from agencies.choices import EmploymentStatus
@@ -386,3 +387,34 @@ def seats_activate_bulk(
         cost_recompute_request(contract_id=contract.pk)
         result.activated = [e.pk for e in chosen]
         return result
+
+
+@transaction.atomic
+def seats_move_bulk(
+    *, seats: QuerySet[Seat], to_status: str, actor=None, reason: str = "", job=None
+) -> list[Seat]:
+    """Move many seats to one status that needs no capacity (held, back to requested,
+    suspended, revoked) in one transaction with bulk writes: a constant number of queries per
+    1,000 seats. The seats of `seats` are locked by id and re-read under the lock; those that
+    may no longer make the move (changed since they were chosen) are left alone. Each moved seat
+    gets its one `SeatEvent`, and each contract touched one cost recompute on commit.
+    Activation has rules of its own: use `seat_activate` or `seats_activate_bulk`."""
+    if to_status == S.ACTIVE:
+        raise ValueError("Seats are activated by seat_activate or seats_activate_bulk.")
+    movable = [status for status, targets in ALLOWED.items() if status and to_status in targets]
+    locked = list(seats.filter(status__in=movable).select_for_update(of=("self",)).order_by("id"))
+    if not locked:
+        return []
+    at = timezone.now()
+    events = []
+    for seat in locked:
+        events.append(
+            _event(seat, seat.status, to_status, actor=actor, reason=reason, job=job, at=at)
+        )
+        _apply(seat, to_status, at)
+        seat.updated_at = at
+    Seat.objects.bulk_update(locked, ["status", "ended_at", "updated_at"], batch_size=1000)
+    SeatEvent.objects.bulk_create(events, batch_size=1000)
+    for contract_id in sorted({seat.contract_id for seat in locked}):
+        cost_recompute_request(contract_id=contract_id)
+    return locked
