@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from .choices import BillingBasis, BillingLineStatus, SeatStatus, TierMode
 
@@ -112,6 +113,9 @@ class Seat(models.Model):
         "rollout.Cohort", null=True, blank=True, on_delete=models.PROTECT, related_name="seats"
     )
     status = models.CharField(max_length=16, choices=SeatStatus.choices)
+    status_changed_at = models.DateTimeField(
+        default=timezone.now, help_text="When the seat entered its status: its latest event's time."
+    )
     activated_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     last_active_at = models.DateTimeField(null=True, blank=True)
@@ -148,6 +152,9 @@ class SeatEvent(models.Model):
 
     seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="events")
     from_status = models.CharField(max_length=16, choices=SeatStatus.choices, blank=True)
+    # When the seat entered `from_status` (the previous event's `at`). With it, an event leaving
+    # `active` is a whole active interval by itself, so billing reads no window over the history.
+    from_at = models.DateTimeField(null=True, blank=True)
     to_status = models.CharField(max_length=16, choices=SeatStatus.choices)
     at = models.DateTimeField()
     actor = models.ForeignKey(
@@ -160,9 +167,27 @@ class SeatEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        constraints = [
+            # Every event but a seat's first says when the seat entered the state it leaves, and
+            # comes strictly after it: no empty intervals, so billing needs no tie-breaking.
+            models.CheckConstraint(
+                condition=(models.Q(from_status="") & models.Q(from_at__isnull=True))
+                | (
+                    ~models.Q(from_status="")
+                    & models.Q(from_at__isnull=False)
+                    & models.Q(at__gt=models.F("from_at"))
+                ),
+                name="licensing_seatevent_follows_previous",
+            ),
+        ]
         indexes = [
             models.Index(fields=["seat", "at", "id"], name="licensing_seatevent_seat_at"),
             models.Index(fields=["at"], name="licensing_seatevent_at"),
+            models.Index(
+                fields=["from_status", "seat"],
+                condition=models.Q(from_status__in=[SeatStatus.ACTIVE, SeatStatus.SUSPENDED]),
+                name="licensing_event_left_active",
+            ),
         ]
 
     def __str__(self) -> str:

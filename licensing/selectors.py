@@ -5,6 +5,7 @@ agency) and per cohort."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
@@ -36,108 +37,138 @@ def contract_terms(contract: Contract, tiers: list[PriceTier] | None = None) -> 
     )
 
 
-def _periods_cte(periods: list[pricing.Period], *, as_dates: bool) -> tuple[str, list]:
-    """A VALUES list of the billing periods, bounds as local-midnight timestamps (events) or as
-    inclusive dates (usage days), adapted the way each backend stores them."""
-    ops = connection.ops
-    rows, params = [], []
-    for p in periods:
-        rows.append("(%s, %s, %s)")
-        if as_dates:
-            params += [
-                p.index,
-                ops.adapt_datefield_value(p.start),
-                ops.adapt_datefield_value(p.end),
-            ]
-        else:
-            lo = ops.adapt_datetimefield_value(day_start(p.start))
-            hi = ops.adapt_datetimefield_value(day_start(p.end + dt.timedelta(days=1)))
-            params += [p.index, lo, hi]
-    return "periods(idx, lo, hi) AS (VALUES " + ", ".join(rows) + ")", params
+def _period_index_sql(column: str, bounds: list, *, closing: bool) -> tuple[str, list]:
+    """A CASE mapping a timestamp to the index of the started period it falls in. An opening
+    time `a` belongs to the period with lo <= a < hi (before the first: 0); a closing time `b`
+    of a half-open interval to the period with lo < b <= hi (at or before the first start: -1).
+    Past the last started period: a large index, clipped in Python."""
+    op = "<=" if closing else "<"
+    parts, params = [f"CASE WHEN {column} {op} %s THEN {-1 if closing else 0}"], [bounds[0]]
+    for index, hi in enumerate(bounds[1:]):
+        parts.append(f"WHEN {column} {op} %s THEN {index}")
+        params.append(hi)
+    parts.append(f"ELSE {_BEYOND} END")
+    return " ".join(parts), params
 
 
-# One pass over the contract's events up to the end of D. Each event into `active` opens an
-# interval closed by the seat's next event (LEAD); an interval overlapping a period makes the seat
-# billable there. The last event of each seat tells whether it is active at the end of D.
+_BEYOND = 1_000_000
+
+# Active intervals as of the cutoff, without a window over the history: an event leaving
+# `active` is a closed interval [from_at, at) by itself (open when it comes after the cutoff),
+# and a seat active now is open since its last change. Active can only be re-entered from
+# `suspended`, so a reactivation whose suspension began in the same period is the one way a seat
+# has two intervals in one period: those are counted once more ('d' rows) and taken off.
 _ASSIGNED_SQL = """
-WITH {periods},
-ev AS (
-    SELECT e.seat_id, e.to_status, e.at,
-           LEAD(e.at) OVER (PARTITION BY e.seat_id ORDER BY e.at, e.id) AS next_at
-    FROM licensing_seatevent e
-    JOIN licensing_seat s ON s.id = e.seat_id
-    WHERE s.contract_id = %s AND e.at < %s
-),
-act AS (SELECT seat_id, at, next_at FROM ev WHERE to_status = %s)
-SELECT 'p', p.idx, a.code, COUNT(DISTINCT act.seat_id)
-FROM act
-JOIN periods p ON act.at < p.hi AND (act.next_at IS NULL OR act.next_at > p.lo)
-JOIN licensing_seat s ON s.id = act.seat_id
-JOIN agencies_agency a ON a.id = s.agency_id
-GROUP BY p.idx, a.code
+SELECT 'i', iv.first_idx, iv.last_idx, a.code, COUNT(*)
+FROM (
+    SELECT {first_from} AS first_idx,
+           CASE WHEN e.at >= %s THEN {beyond} ELSE {last_at} END AS last_idx,
+           s.agency_id
+    FROM licensing_seatevent e JOIN licensing_seat s ON s.id = e.seat_id
+    WHERE e.from_status = %s AND s.contract_id = %s AND e.from_at < %s
+    UNION ALL
+    SELECT {first_since}, {beyond}, s.agency_id
+    FROM licensing_seat s
+    WHERE s.contract_id = %s AND s.status = %s AND s.status_changed_at < %s
+) iv JOIN agencies_agency a ON a.id = iv.agency_id
+GROUP BY iv.first_idx, iv.last_idx, a.code
 UNION ALL
-SELECT 'c', s.cohort_id, NULL, COUNT(*)
-FROM act JOIN licensing_seat s ON s.id = act.seat_id
-WHERE act.next_at IS NULL
-GROUP BY s.cohort_id
+SELECT 'd', {first_at}, NULL, a.code, COUNT(*)
+FROM licensing_seatevent e
+JOIN licensing_seat s ON s.id = e.seat_id
+JOIN agencies_agency a ON a.id = s.agency_id
+WHERE e.from_status = %s AND e.to_status = %s AND s.contract_id = %s AND e.at < %s
+  AND {last_from} = {first_at}
+GROUP BY {first_at}, a.code
+"""
+
+# Seats active at the end of the day, per cohort: open at the cutoff.
+_ACTIVE_SQL = """
+SELECT 'c', o.cohort_id, NULL, NULL, COUNT(*)
+FROM (
+    SELECT s.cohort_id FROM licensing_seatevent e JOIN licensing_seat s ON s.id = e.seat_id
+    WHERE e.from_status = %s AND s.contract_id = %s AND e.from_at < %s AND e.at >= %s
+    UNION ALL
+    SELECT s.cohort_id FROM licensing_seat s
+    WHERE s.contract_id = %s AND s.status = %s AND s.status_changed_at < %s
+) o
+GROUP BY o.cohort_id
 """
 
 _ENGAGED_SQL = """
-WITH {periods}
-SELECT 'p', p.idx, a.code, COUNT(DISTINCT u.seat_id)
+SELECT 'u', {first_date}, NULL, a.code, COUNT(DISTINCT u.seat_id)
 FROM licensing_usageday u
 JOIN licensing_seat s ON s.id = u.seat_id
-JOIN periods p ON u.date >= p.lo AND u.date <= p.hi
 JOIN agencies_agency a ON a.id = s.agency_id
-WHERE s.contract_id = %s AND u.date <= %s
-GROUP BY p.idx, a.code
-UNION ALL
-SELECT 'c', s.cohort_id, NULL, COUNT(*)
-FROM (
-    SELECT e.seat_id, e.to_status,
-           ROW_NUMBER() OVER (PARTITION BY e.seat_id ORDER BY e.at DESC, e.id DESC) AS rn
-    FROM licensing_seatevent e
-    JOIN licensing_seat s ON s.id = e.seat_id
-    WHERE s.contract_id = %s AND e.at < %s
-) last
-JOIN licensing_seat s ON s.id = last.seat_id
-WHERE last.rn = 1 AND last.to_status = %s
-GROUP BY s.cohort_id
+WHERE s.contract_id = %s AND u.date >= %s AND u.date <= %s
+GROUP BY {first_date}, a.code
 """
 
 
 def seat_counts_for_cost(contract: Contract, as_of: dt.date, periods: list[pricing.Period]):
     """Billable seats per (period, agency code) for the periods started by `as_of`, and seats
     active at the end of `as_of` per cohort: one SQL statement."""
+    ops = connection.ops
     started = [p for p in periods if p.start <= as_of]
-    cutoff = connection.ops.adapt_datetimefield_value(day_start(as_of + dt.timedelta(days=1)))
+    last = len(started) - 1
+    cutoff = ops.adapt_datetimefield_value(day_start(as_of + dt.timedelta(days=1)))
+    active_sql = _ACTIVE_SQL
+    active_params = [SeatStatus.ACTIVE, contract.pk, cutoff, cutoff, contract.pk, SeatStatus.ACTIVE]
+    active_params.append(cutoff)
+    if not started:
+        sql, params = active_sql, active_params
+    elif contract.billing_basis == BillingBasis.ENGAGED:
+        day_bounds = [started[0].start] + [p.end + dt.timedelta(days=1) for p in started]
+        first_date, date_params = _period_index_sql(
+            "u.date", [ops.adapt_datefield_value(d) for d in day_bounds], closing=False
+        )
+        sql = _ENGAGED_SQL.format(first_date=first_date) + " UNION ALL " + active_sql
+        window = [ops.adapt_datefield_value(started[0].start), ops.adapt_datefield_value(as_of)]
+        params = [*date_params, contract.pk, *window, *date_params, *active_params]
+    else:
+        bounds = [ops.adapt_datetimefield_value(day_start(started[0].start))] + [
+            ops.adapt_datetimefield_value(day_start(p.end + dt.timedelta(days=1))) for p in started
+        ]
+        first = functools.partial(_period_index_sql, bounds=bounds, closing=False)
+        closing = functools.partial(_period_index_sql, bounds=bounds, closing=True)
+        (first_from, p_ff), (last_at, p_la) = first("e.from_at"), closing("e.at")
+        (first_since, p_fs), (first_at, p_fa) = first("s.status_changed_at"), first("e.at")
+        last_from, p_lf = closing("e.from_at")
+        sql = (
+            _ASSIGNED_SQL.format(
+                first_from=first_from,
+                last_at=last_at,
+                first_since=first_since,
+                first_at=first_at,
+                last_from=last_from,
+                beyond=_BEYOND,
+            )
+            + " UNION ALL "
+            + active_sql
+        )
+        params = [
+            *p_ff, cutoff, *p_la, SeatStatus.ACTIVE, contract.pk, cutoff,
+            *p_fs, contract.pk, SeatStatus.ACTIVE, cutoff,
+            *p_fa, SeatStatus.SUSPENDED, SeatStatus.ACTIVE, contract.pk, cutoff,
+            *p_lf, *p_fa, *p_fa,
+            *active_params,
+        ]  # fmt: skip
+
     billable: dict[int, dict[str, int]] = defaultdict(dict)
     active: dict[int | None, int] = {}
-    if not started:
-        # Nothing billable yet; a dummy period keeps the statement's shape for the active count.
-        started = [pricing.Period(-1, as_of + dt.timedelta(days=1), as_of + dt.timedelta(days=1))]
-    if contract.billing_basis == BillingBasis.ENGAGED:
-        cte, params = _periods_cte(started, as_dates=True)
-        sql = _ENGAGED_SQL.format(periods=cte)
-        params += [
-            contract.pk,
-            connection.ops.adapt_datefield_value(as_of),
-            contract.pk,
-            cutoff,
-            SeatStatus.ACTIVE,
-        ]
-    else:
-        cte, params = _periods_cte(started, as_dates=False)
-        sql = _ASSIGNED_SQL.format(periods=cte)
-        params += [contract.pk, cutoff, SeatStatus.ACTIVE]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for kind, key, code, n in cursor.fetchall():
-            if kind == "p":
-                if key >= 0:
-                    billable[key][code] = n
-            else:
-                active[key] = n
+        rows = cursor.fetchall()
+    for kind, first_idx, last_idx, code, n in rows:
+        if kind == "c":
+            active[first_idx] = n
+        elif kind == "d":
+            if 0 <= first_idx <= last:
+                billable[first_idx][code] = billable[first_idx].get(code, 0) - n
+        else:
+            upto = first_idx if kind == "u" else min(last_idx, last)
+            for index in range(max(first_idx, 0), upto + 1):
+                billable[index][code] = billable[index].get(code, 0) + n
     return billable, active
 
 

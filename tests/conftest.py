@@ -29,3 +29,19 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _eager_unless_broker(request, settings):
+    """With CELERY_BROKER_URL set (CI's PostgreSQL run) only the `broker` tests talk to the
+    worker; every other test keeps running its jobs inline, as it does on the embedded default."""
+    if "broker" in request.keywords:
+        yield
+        return
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

@@ -19,17 +19,32 @@ def at(day: dt.date, hour: int = 12) -> dt.datetime:
 def seat_with_history(contract, agency, steps, *, cohort=None) -> Seat:
     """A seat whose events are `steps`: (aware datetime or date, to_status) in order."""
     employee = EmployeeFactory(agency=agency)
+    steps = [
+        (at(when) if not isinstance(when, dt.datetime) else when, status) for when, status in steps
+    ]
     seat = Seat.objects.create(
-        contract=contract, employee=employee, agency=agency, cohort=cohort, status=steps[-1][1]
+        contract=contract,
+        employee=employee,
+        agency=agency,
+        cohort=cohort,
+        status=steps[-1][1],
+        status_changed_at=steps[-1][0],
+        activated_at=max((w for w, s in steps if s == "active"), default=None),
     )
-    previous = ""
+    previous, since = "", None
     events = []
     for when, status in steps:
-        when = at(when) if isinstance(when, dt.date) and not isinstance(when, dt.datetime) else when
         events.append(
-            SeatEvent(seat=seat, from_status=previous, to_status=status, at=when, reason="test")
+            SeatEvent(
+                seat=seat,
+                from_status=previous,
+                from_at=since,
+                to_status=status,
+                at=when,
+                reason="test",
+            )
         )
-        previous = status
+        previous, since = status, when
     SeatEvent.objects.bulk_create(events)
     return seat
 

@@ -13,18 +13,26 @@ from licensing import pricing
 from licensing.cost_report import CostInputs, build_report
 from licensing.models import UsageDay
 from licensing.selectors import contract_cost_inputs, contract_terms, day_start
+from licensing.services.seats import ALLOWED
 from tests.factories import AgencyFactory, ContractFactory
 from tests.licensing.history import NY, seat_with_history
 
 START, END = dt.date(2026, 1, 31), dt.date(2026, 5, 20)  # a clamped anniversary and a cut end
-STATUSES = ["requested", "approved", "active", "suspended", "active", "revoked"]
 
-step = st.tuples(
-    st.integers(min_value=-5, max_value=120),  # day offset from the start (before it too)
-    st.integers(min_value=0, max_value=23),  # hour: late evenings cross UTC midnight
-    st.sampled_from(STATUSES),
-)
-history = st.lists(step, min_size=1, max_size=5)
+
+@st.composite
+def history(draw):
+    """A valid seat history: a walk over the lifecycle's allowed transitions, at random moments
+    (late evenings too, which fall on the next UTC day)."""
+    status, steps, day = "", [], draw(st.integers(min_value=-5, max_value=60))
+    for _ in range(draw(st.integers(min_value=1, max_value=6))):
+        choices = sorted(ALLOWED[status])
+        if not choices:
+            break
+        status = draw(st.sampled_from(choices))
+        steps.append((day, draw(st.integers(min_value=0, max_value=23)), status))
+        day += draw(st.integers(min_value=0, max_value=35))
+    return steps
 
 
 def naive_inputs(contract, as_of: dt.date) -> CostInputs:
@@ -77,7 +85,7 @@ def naive_inputs(contract, as_of: dt.date) -> CostInputs:
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    histories=st.lists(history, min_size=0, max_size=8),
+    histories=st.lists(history(), min_size=0, max_size=8),
     as_of_offset=st.integers(min_value=-10, max_value=130),
     mode=st.sampled_from(["volume", "graduated"]),
     basis=st.sampled_from(["assigned", "engaged"]),
@@ -102,11 +110,12 @@ def test_cost_aggregation__random_histories__equals_naive_recomputation(
         agencies = [AgencyFactory(code="ANF"), AgencyFactory(code="EOTSS")]
         seats = []
         for i, steps in enumerate(histories):
-            ordered = sorted(steps, key=lambda s: (s[0], s[1]))
-            timeline = [
-                (dt.datetime.combine(START + dt.timedelta(days=d), dt.time(h), tzinfo=NY), status)
-                for d, h, status in ordered
-            ]
+            # Events of a seat are strictly ordered in time (a database constraint).
+            hours, timeline = -(10**6), []
+            for d, h, status in steps:
+                hours = max(hours + 1, d * 24 + h)
+                moment = dt.datetime.combine(START, dt.time(), tzinfo=NY)
+                timeline.append((moment + dt.timedelta(hours=hours), status))
             seats.append(seat_with_history(contract, agencies[i % 2], timeline))
         for seat_index, day in usage_days:
             if seats:

@@ -1,0 +1,205 @@
+"""Benchmark: a contract cost recompute on PostgreSQL at 1,000 and at 40,000 seats.
+
+Shows (issue 3) that a recompute issues the same number of queries whatever the number of seats,
+and how long it takes against a bare COUNT(*) over the seat-event table in the same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python bench/cost_recompute.py
+
+It creates a throwaway database next to the one named (dropped at the end), builds seats with
+histories in bulk, and prints a Markdown table for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg
+
+BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+if not BASE_URL.startswith("postgres"):
+    sys.exit("Set DATABASE_URL to a PostgreSQL server (postgres://…): this benchmark needs one.")
+DB_NAME = f"seatplan_bench_cost_{os.getpid()}"
+ADMIN_URL = BASE_URL.rsplit("/", 1)[0] + "/postgres"
+NY = ZoneInfo("America/New_York")
+RUNS = 7
+
+
+def main() -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{DB_NAME}"')
+    try:
+        os.environ["DATABASE_URL"] = BASE_URL.rsplit("/", 1)[0] + "/" + DB_NAME
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+        os.environ.pop("CELERY_BROKER_URL", None)
+        import django
+
+        django.setup()
+        run()
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if os.environ.get("BENCH_KEEP_DB"):
+            print(f"kept database {DB_NAME}")
+        else:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
+
+
+def build(contract_number: str, seats: int, rng: random.Random):
+    """A demo-terms contract with `seats` seats over 15 agencies, each with a history of about
+    three events (requested, active, and for some suspended or reactivated)."""
+    from decimal import Decimal
+
+    from agencies.models import Agency, Employee
+    from licensing.models import Contract, PriceTier, Seat, SeatEvent
+
+    contract = Contract.objects.create(
+        name="Bench",
+        vendor="OpenAI",
+        number=contract_number,
+        start_date=dt.date(2026, 2, 13),
+        end_date=dt.date(2027, 2, 12),
+        floor_amount=Decimal("1560000"),
+        ceiling_amount=Decimal("3360000"),
+        min_billable_seats=10_000,
+    )
+    PriceTier.objects.bulk_create(
+        PriceTier(contract=contract, min_seats=lo, max_seats=hi, unit_price_monthly=Decimal(p))
+        for lo, hi, p in [
+            (1, 10_000, 13),
+            (10_001, 20_000, 11),
+            (20_001, 30_000, 9),
+            (30_001, None, 7),
+        ]
+    )
+    agencies = [
+        Agency.objects.get_or_create(code=f"AG{i:02d}", defaults={"name": f"Agency {i}"})[0]
+        for i in range(15)
+    ]
+    employees = Employee.objects.bulk_create(
+        (
+            Employee(
+                employee_number=f"{contract_number}-{i:06d}",
+                email=f"{contract_number.lower()}.{i}@bench.example",
+                first_name="Bench",
+                last_name=str(i),
+                agency=agencies[i % 15],
+            )
+            for i in range(seats)
+        ),
+        batch_size=5000,
+    )
+    start = dt.datetime(2026, 2, 13, 9, tzinfo=NY)
+    histories = []
+    for _ in employees:
+        t = start + dt.timedelta(days=rng.randint(0, 250), minutes=rng.randint(0, 600))
+        steps = []
+        for to_status in ["requested", "active", "suspended", "active"][: _length(rng)]:
+            steps.append((t, to_status))
+            t += dt.timedelta(days=rng.randint(1, 40))
+        histories.append(steps)
+    seat_rows = Seat.objects.bulk_create(
+        (
+            Seat(
+                contract=contract,
+                employee=e,
+                agency_id=e.agency_id,
+                status=steps[-1][1],
+                status_changed_at=steps[-1][0],
+            )
+            for e, steps in zip(employees, histories, strict=True)
+        ),
+        batch_size=5000,
+    )
+    events = []
+    for seat, steps in zip(seat_rows, histories, strict=True):
+        previous = ("", None)
+        for at, to_status in steps:
+            events.append(
+                SeatEvent(
+                    seat=seat,
+                    from_status=previous[0],
+                    from_at=previous[1],
+                    to_status=to_status,
+                    at=at,
+                )
+            )
+            previous = (to_status, at)
+    SeatEvent.objects.bulk_create(events, batch_size=10_000)
+    return contract
+
+
+def _length(rng: random.Random) -> int:
+    """Events per seat: most end active; 15% suspended since, 5% of them reactivated."""
+    roll = rng.random()
+    return 4 if roll < 0.05 else 3 if roll < 0.15 else 2
+
+
+def timed(fn) -> float:
+    samples = []
+    for _ in range(RUNS):
+        t = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t)
+    return statistics.median(samples)
+
+
+def run() -> None:
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from licensing.services.cost import contract_cost_snapshot
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(7)
+    t = time.perf_counter()
+    small = build("SMALL", 1_000, rng)
+    large = build("LARGE", 40_000, rng)
+    built = time.perf_counter() - t
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+        cur.execute("SELECT COUNT(*) FROM licensing_seatevent")
+        events = cur.fetchone()[0]
+    as_of = dt.date(2026, 11, 29)
+
+    def count_events():
+        with connection.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM licensing_seatevent")
+            cur.fetchone()
+
+    rows = []
+    for contract in (small, large):
+        with CaptureQueriesContext(connection) as ctx:
+            contract_cost_snapshot(contract=contract, as_of=as_of)
+        queries = len([q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]])
+        seconds = timed(lambda c=contract: contract_cost_snapshot(contract=c, as_of=as_of))
+        rows.append((contract.seats.count(), queries, seconds))
+    baseline = timed(count_events)
+
+    print(f"built 41,000 seats and {events:,} events in {built:.1f} s\n")
+    print(
+        "| seats | queries per recompute | recompute (median of 7) | × COUNT(*) over all events |"
+    )
+    print("|---:|---:|---:|---:|")
+    for seats, queries, seconds in rows:
+        print(f"| {seats:,} | {queries} | {seconds * 1000:.1f} ms | {seconds / baseline:.2f}× |")
+    print(
+        f"\nbaseline: SELECT COUNT(*) FROM licensing_seatevent ({events:,} rows): "
+        f"{baseline * 1000:.1f} ms (median of {RUNS})"
+    )
+
+
+if __name__ == "__main__":
+    main()
