@@ -59,21 +59,24 @@ _BEYOND = 1_000_000
 # `suspended`, so a reactivation whose suspension began in the same period is the one way a seat
 # has two intervals in one period: those are counted once more ('d' rows) and taken off.
 _ASSIGNED_SQL = """
-SELECT 'i', iv.first_idx, iv.last_idx, a.code, COUNT(*)
+SELECT 'i', g.first_idx, g.last_idx, a.code, g.cohort_id, g.n
 FROM (
-    SELECT {first_from} AS first_idx,
-           CASE WHEN e.at >= %s THEN {beyond} ELSE {last_at} END AS last_idx,
-           s.agency_id
-    FROM licensing_seatevent e JOIN licensing_seat s ON s.id = e.seat_id
-    WHERE e.from_status = %s AND s.contract_id = %s AND e.from_at < %s
-    UNION ALL
-    SELECT {first_since}, {beyond}, s.agency_id
-    FROM licensing_seat s
-    WHERE s.contract_id = %s AND s.status = %s AND s.status_changed_at < %s
-) iv JOIN agencies_agency a ON a.id = iv.agency_id
-GROUP BY iv.first_idx, iv.last_idx, a.code
+    SELECT iv.first_idx, iv.last_idx, iv.agency_id, iv.cohort_id, COUNT(*) AS n
+    FROM (
+        SELECT {first_from} AS first_idx,
+               CASE WHEN e.at >= %s THEN {beyond} ELSE {last_at} END AS last_idx,
+               s.agency_id, s.cohort_id
+        FROM licensing_seatevent e JOIN licensing_seat s ON s.id = e.seat_id
+        WHERE e.from_status = %s AND s.contract_id = %s AND e.from_at < %s
+        UNION ALL
+        SELECT {first_since}, {beyond}, s.agency_id, s.cohort_id
+        FROM licensing_seat s
+        WHERE s.contract_id = %s AND s.status = %s AND s.status_changed_at < %s
+    ) iv
+    GROUP BY iv.first_idx, iv.last_idx, iv.agency_id, iv.cohort_id
+) g JOIN agencies_agency a ON a.id = g.agency_id
 UNION ALL
-SELECT 'd', {first_at}, NULL, a.code, COUNT(*)
+SELECT 'd', {first_at}, NULL, a.code, NULL, COUNT(*)
 FROM licensing_seatevent e
 JOIN licensing_seat s ON s.id = e.seat_id
 JOIN agencies_agency a ON a.id = s.agency_id
@@ -82,9 +85,10 @@ WHERE e.from_status = %s AND e.to_status = %s AND s.contract_id = %s AND e.at < 
 GROUP BY {first_at}, a.code
 """
 
-# Seats active at the end of the day, per cohort: open at the cutoff.
+# Seats active at the end of the day, per cohort: open at the cutoff (the assigned statement
+# reads them off its open intervals instead).
 _ACTIVE_SQL = """
-SELECT 'c', o.cohort_id, NULL, NULL, COUNT(*)
+SELECT 'c', o.cohort_id, NULL, NULL, NULL, COUNT(*)
 FROM (
     SELECT s.cohort_id FROM licensing_seatevent e JOIN licensing_seat s ON s.id = e.seat_id
     WHERE e.from_status = %s AND s.contract_id = %s AND e.from_at < %s AND e.at >= %s
@@ -96,7 +100,7 @@ GROUP BY o.cohort_id
 """
 
 _ENGAGED_SQL = """
-SELECT 'u', {first_date}, NULL, a.code, COUNT(DISTINCT u.seat_id)
+SELECT 'u', {first_date}, NULL, a.code, NULL, COUNT(DISTINCT u.seat_id)
 FROM licensing_usageday u
 JOIN licensing_seat s ON s.id = u.seat_id
 JOIN agencies_agency a ON a.id = s.agency_id
@@ -107,7 +111,8 @@ GROUP BY {first_date}, a.code
 
 def seat_counts_for_cost(contract: Contract, as_of: dt.date, periods: list[pricing.Period]):
     """Billable seats per (period, agency code) for the periods started by `as_of`, and seats
-    active at the end of `as_of` per cohort: one SQL statement."""
+    active at the end of `as_of` per cohort: one SQL statement, one pass over the seats active
+    now and the events that left active."""
     ops = connection.ops
     started = [p for p in periods if p.start <= as_of]
     last = len(started) - 1
@@ -134,24 +139,19 @@ def seat_counts_for_cost(contract: Contract, as_of: dt.date, periods: list[prici
         (first_from, p_ff), (last_at, p_la) = first("e.from_at"), closing("e.at")
         (first_since, p_fs), (first_at, p_fa) = first("s.status_changed_at"), first("e.at")
         last_from, p_lf = closing("e.from_at")
-        sql = (
-            _ASSIGNED_SQL.format(
-                first_from=first_from,
-                last_at=last_at,
-                first_since=first_since,
-                first_at=first_at,
-                last_from=last_from,
-                beyond=_BEYOND,
-            )
-            + " UNION ALL "
-            + active_sql
+        sql = _ASSIGNED_SQL.format(
+            first_from=first_from,
+            last_at=last_at,
+            first_since=first_since,
+            first_at=first_at,
+            last_from=last_from,
+            beyond=_BEYOND,
         )
         params = [
             *p_ff, cutoff, *p_la, SeatStatus.ACTIVE, contract.pk, cutoff,
             *p_fs, contract.pk, SeatStatus.ACTIVE, cutoff,
             *p_fa, SeatStatus.SUSPENDED, SeatStatus.ACTIVE, contract.pk, cutoff,
             *p_lf, *p_fa, *p_fa,
-            *active_params,
         ]  # fmt: skip
 
     billable: dict[int, dict[str, int]] = defaultdict(dict)
@@ -159,14 +159,17 @@ def seat_counts_for_cost(contract: Contract, as_of: dt.date, periods: list[prici
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    for kind, first_idx, last_idx, code, n in rows:
+    for kind, first_idx, last_idx, code, cohort_id, n in rows:
         if kind == "c":
             active[first_idx] = n
-        elif kind == "d":
+            continue
+        if kind == "i" and last_idx == _BEYOND:  # open at the cutoff: active at the end of D
+            active[cohort_id] = active.get(cohort_id, 0) + n
+        if kind == "d":
             if 0 <= first_idx <= last:
                 billable[first_idx][code] = billable[first_idx].get(code, 0) - n
         else:
-            upto = first_idx if kind == "u" else min(last_idx, last)
+            upto = min(first_idx if kind == "u" else last_idx, last)
             for index in range(max(first_idx, 0), upto + 1):
                 billable[index][code] = billable[index].get(code, 0) + n
     return billable, active
