@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from rest_framework_api_key.models import AbstractAPIKey
 
 from .choices import HOLDING_STATUSES, BargainingStatus, EmploymentStatus
 from .fields import LowercaseEmailField
@@ -89,3 +91,39 @@ class Employee(models.Model):
     @property
     def is_trained(self) -> bool:
         return bool(self.training_completed_on and self.policy_acknowledged_on)
+
+
+class CoordinatorAgency(models.Model):
+    """An agency an agency coordinator acts for. A coordinator sees and requests seats only
+    for the agencies listed here; everything else answers as if it did not exist."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coordinated_agencies"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="coordinators")
+
+    class Meta:
+        ordering = ["user", "agency"]
+        verbose_name_plural = "coordinator agencies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "agency"], name="agencies_coordinatoragency_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} coordinates {self.agency.code}"
+
+
+class UserAPIKey(AbstractAPIKey):
+    """A hashed API key that authenticates a REST client as `user` (so the user's role and
+    agency scope apply). Only a hash is stored; a key is revoked, never un-revoked, and may
+    carry an expiry date."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "user API key"
+        verbose_name_plural = "user API keys"

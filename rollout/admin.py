@@ -1,0 +1,170 @@
+"""Admin for the rollout plan: waves with their cohorts, cohorts with their readiness gates, and
+the progress records of long jobs.
+
+A wave's approval (`status`, `approved_by`, `approved_at`) and a gate's sign-off (`is_met`,
+`met_at`, `signed_off_by`) are read-only here: they go through the rollout services, which check
+the rules and record who acted. Jobs are written by the jobs themselves and only viewed here.
+"""
+
+from django.contrib import admin
+from django.db.models import Count, Q, Sum
+
+from licensing.choices import SeatStatus
+
+from .models import Cohort, Job, ReadinessCheck, Wave
+
+# Who vouched for a gate, and when, is recorded by readiness_sign_off / readiness_reopen from the
+# person acting, so the admin shows these and never lets anyone type them in.
+SIGN_OFF_FIELDS = ("is_met", "met_at", "signed_off_by")
+
+
+class CohortInline(admin.TabularInline):
+    model = Cohort
+    fields = ("agency", "seat_quota", "onboarding_date", "status")
+    autocomplete_fields = ("agency",)
+    extra = 0
+    show_change_link = True
+
+
+class ReadinessCheckInline(admin.TabularInline):
+    model = ReadinessCheck
+    fields = ("kind", "is_met", "met_at", "signed_off_by", "evidence")
+    readonly_fields = SIGN_OFF_FIELDS
+    extra = 0
+
+
+@admin.register(Wave)
+class WaveAdmin(admin.ModelAdmin):
+    list_display = (
+        "number",
+        "name",
+        "contract",
+        "status",
+        "planned_start",
+        "planned_end",
+        "cohort_count",
+        "seat_quota_total",
+        "approved_by",
+        "approved_at",
+    )
+    list_display_links = ("number", "name")
+    list_filter = ("status", "contract")
+    list_select_related = ("contract", "approved_by")
+    search_fields = ("name", "contract__number", "contract__name")
+    ordering = ("contract", "number")
+    date_hierarchy = "planned_start"
+    autocomplete_fields = ("contract",)
+    readonly_fields = ("status", "approved_by", "approved_at")
+    inlines = (CohortInline,)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_cohort_count=Count("cohorts"), _seat_quota_total=Sum("cohorts__seat_quota"))
+        )
+
+    @admin.display(description="Cohorts", ordering="_cohort_count")
+    def cohort_count(self, wave: Wave) -> int:
+        return wave._cohort_count
+
+    @admin.display(description="Seat quota", ordering="_seat_quota_total")
+    def seat_quota_total(self, wave: Wave) -> int:
+        return wave._seat_quota_total or 0
+
+
+@admin.register(Cohort)
+class CohortAdmin(admin.ModelAdmin):
+    list_display = (
+        "agency",
+        "wave",
+        "seat_quota",
+        "active_seats",
+        "onboarding_date",
+        "status",
+    )
+    list_filter = ("status", "wave__contract", "wave")
+    list_select_related = ("wave", "agency")
+    search_fields = ("agency__code", "agency__name", "wave__name")
+    ordering = ("wave__contract", "wave__number", "agency__code")
+    date_hierarchy = "onboarding_date"
+    autocomplete_fields = ("wave", "agency")
+    inlines = (ReadinessCheckInline,)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_active_seats=Count("seats", filter=Q(seats__status=SeatStatus.ACTIVE)))
+        )
+
+    @admin.display(description="Active seats", ordering="_active_seats")
+    def active_seats(self, cohort: Cohort) -> int:
+        return cohort._active_seats
+
+
+@admin.register(ReadinessCheck)
+class ReadinessCheckAdmin(admin.ModelAdmin):
+    list_display = ("cohort", "kind", "is_met", "met_at", "signed_off_by")
+    list_filter = ("kind", "is_met", "cohort__wave")
+    list_select_related = ("cohort__wave", "cohort__agency", "signed_off_by")
+    search_fields = ("cohort__agency__code", "cohort__agency__name", "evidence")
+    ordering = ("cohort__wave__number", "cohort__agency__code", "kind")
+    autocomplete_fields = ("cohort",)
+    readonly_fields = SIGN_OFF_FIELDS
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """The progress record of a long job, for watching it: nothing here starts or edits one."""
+
+    list_display = (
+        "id",
+        "kind",
+        "status",
+        "subject",
+        "cohort",
+        "requested_by",
+        "progress",
+        "dry_run",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("kind", "status", "dry_run")
+    list_select_related = ("cohort__wave", "cohort__agency", "requested_by")
+    search_fields = ("subject",)
+    ordering = ("-created_at",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = (
+        "kind",
+        "status",
+        "subject",
+        "cohort",
+        "requested_by",
+        "dry_run",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "done",
+        "total",
+        "progress",
+        "outcome",
+        "errors",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Progress")
+    def progress(self, job: Job) -> str:
+        if not job.total:
+            return "—"
+        return f"{job.done * 100 // job.total}% ({job.done:,}/{job.total:,})"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
