@@ -1,0 +1,127 @@
+"""The onboarding calendar as an ICS feed: every cohort's onboarding day and every wave's window,
+as all-day events a calendar client subscribes to.
+
+Calendar clients cannot log in, so besides a logged-in session the feed accepts a personal link,
+`?user=<username>&token=<calendar_token(user)>`: an HMAC of the username under the project's
+`SECRET_KEY` (django.core.signing, with its own salt), checked in constant time. The link works
+while the account is active; deactivating the account, or rotating `SECRET_KEY`, revokes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
+from django.core import signing
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from icalendar import Calendar, Event
+
+from .choices import CohortStatus, WaveStatus
+from .models import Cohort, Wave
+from .selectors import calendar_waves
+
+_SALT = "rollout.calendar"
+_UID_DOMAIN = "seatplan"
+
+
+def _signer() -> signing.Signer:
+    return signing.Signer(salt=_SALT)
+
+
+def calendar_token(user) -> str:
+    """The token of a user's personal calendar link: an HMAC of their username."""
+    return _signer().signature(user.get_username())
+
+
+def calendar_url_query(user) -> str:
+    """The query string of a user's personal calendar link."""
+    return urlencode({"user": user.get_username(), "token": calendar_token(user)})
+
+
+def _token_user(username: str, token: str):
+    """The active user the link belongs to, or None when the token does not match."""
+    try:
+        _signer().unsign(f"{username}{_signer().sep}{token}")
+    except signing.BadSignature:
+        return None
+    model = get_user_model()
+    return model._default_manager.filter(
+        **{model.USERNAME_FIELD: username, "is_active": True}
+    ).first()
+
+
+def _status(wave: Wave) -> str:
+    if wave.status == WaveStatus.CANCELLED:
+        return "CANCELLED"
+    return "TENTATIVE" if wave.status == WaveStatus.PLANNED else "CONFIRMED"
+
+
+def _wave_event(wave: Wave, stamp) -> Event:
+    event = Event()
+    event.add("uid", f"wave-{wave.pk}@{_UID_DOMAIN}")
+    event.add("dtstamp", stamp)
+    event.add("summary", f"Wave {wave.number}: {wave.name}")
+    event.add("dtstart", wave.planned_start)
+    # All-day DTEND is exclusive: the day after the wave's last planned day.
+    event.add("dtend", wave.planned_end + dt.timedelta(days=1))
+    agencies = ", ".join(c.agency.code for c in wave.cohorts.all()) or "no agencies yet"
+    event.add(
+        "description",
+        f"{wave.contract.name} ({wave.contract.number}), {wave.get_status_display().lower()}: "
+        f"{agencies}.",
+    )
+    event.add("status", _status(wave))
+    return event
+
+
+def _cohort_event(cohort: Cohort, wave: Wave, stamp) -> Event:
+    event = Event()
+    event.add("uid", f"cohort-{cohort.pk}@{_UID_DOMAIN}")
+    event.add("dtstamp", stamp)
+    event.add("summary", f"{cohort.agency.code} onboarding — Wave {wave.number}")
+    event.add("dtstart", cohort.onboarding_date)
+    event.add("dtend", cohort.onboarding_date + dt.timedelta(days=1))
+    event.add(
+        "description",
+        f"{cohort.agency.name}: {cohort.seat_quota:,} seats, cohort "
+        f"{cohort.get_status_display().lower()}, wave {wave.number} ({wave.name}) "
+        f"{wave.get_status_display().lower()}.",
+    )
+    event.add("status", "CANCELLED" if cohort.status == CohortStatus.CANCELLED else _status(wave))
+    return event
+
+
+def onboarding_ics() -> bytes:
+    """The whole calendar, as ICS bytes."""
+    cal = Calendar()
+    cal.add("prodid", "-//EOTSS//Seatplan onboarding calendar//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", "Seatplan onboarding")
+    stamp = timezone.now()
+    for wave in calendar_waves():
+        cal.add_component(_wave_event(wave, stamp))
+        for cohort in wave.cohorts.all():
+            cal.add_component(_cohort_event(cohort, wave, stamp))
+    return cal.to_ical()
+
+
+@require_GET
+def onboarding_calendar(request: HttpRequest) -> HttpResponse:
+    """GET /rollout/calendar.ics: for a logged-in user, or with a personal link's `user` and
+    `token`. Without either a browser is sent to log in; a wrong token is refused."""
+    user = request.user if request.user.is_authenticated else None
+    if user is None and "token" in request.GET:
+        user = _token_user(request.GET.get("user", ""), request.GET["token"])
+        if user is None:
+            return HttpResponseForbidden("This calendar link is not valid.")
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    response = HttpResponse(onboarding_ics(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="seatplan-onboarding.ics"'
+    response["Cache-Control"] = "private, max-age=900"
+    return response

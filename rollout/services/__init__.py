@@ -1,0 +1,31 @@
+"""Writes of the rollout app: the wave lifecycle (`waves`), readiness sign-offs (`readiness`),
+cohort activation jobs (`activation`) and idle-seat reclamation (`reclaim`)."""
+
+from .activation import cohort_activate, cohort_activation_enqueue
+from .readiness import readiness_reopen, readiness_sign_off
+from .reclaim import Reclamation, seats_reclaim_idle
+from .waves import (
+    TRANSITIONS,
+    wave_approve,
+    wave_cancel,
+    wave_complete,
+    wave_pause,
+    wave_resume,
+    wave_start,
+)
+
+__all__ = [
+    "TRANSITIONS",
+    "Reclamation",
+    "cohort_activate",
+    "cohort_activation_enqueue",
+    "readiness_reopen",
+    "readiness_sign_off",
+    "seats_reclaim_idle",
+    "wave_approve",
+    "wave_cancel",
+    "wave_complete",
+    "wave_pause",
+    "wave_resume",
+    "wave_start",
+]

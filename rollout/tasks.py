@@ -1,0 +1,74 @@
+"""Celery tasks of the rollout app: thin, idempotent, each ending in a service call. They run on
+the `bulk` queue (settings.CELERY_TASK_ROUTES), away from the cost recomputes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+
+from config.errors import BusinessRuleError
+from licensing.models import Contract
+from licensing.selectors import contracts_active
+
+from .models import Cohort, Job
+from .services import cohort_activate, seats_reclaim_idle
+
+logger = logging.getLogger(__name__)
+
+# A cohort of 10,000 activates in seconds, the largest agency in well under a minute; the limits
+# leave room for a loaded database and stay under the broker's visibility timeout, so a running
+# job is not delivered twice. A lost connection or a deadlock victim is retried: the work is
+# idempotent (a rerun skips the seats already made).
+_LIMITS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "soft_time_limit": 1500,
+    "time_limit": 1800,
+    "max_retries": 3,
+    "retry_backoff": True,
+    "autoretry_for": (ConnectionError, TimeoutError, OperationalError, InterfaceError),
+}
+assert _LIMITS["time_limit"] < settings.CELERY_BROKER_VISIBILITY_TIMEOUT
+
+
+@shared_task(**_LIMITS)
+def activate_cohort_task(cohort_id: int, job_id: int | None = None, dry_run: bool = False):
+    """Run (or dry-run) a cohort activation; returns the job's id. A refusal (the wave is not
+    in progress) is recorded on the job row and not retried: it would only refuse again."""
+    cohort = Cohort.objects.filter(pk=cohort_id).first()
+    if cohort is None:
+        return None
+    job = Job.objects.filter(pk=job_id).first() if job_id else None
+    actor = job.requested_by if job else None
+    try:
+        return cohort_activate(cohort=cohort, actor=actor, dry_run=dry_run, job=job).pk
+    except BusinessRuleError as exc:
+        logger.warning("cohort %s activation refused: %s", cohort_id, exc)
+        return job_id
+
+
+@shared_task(**_LIMITS)
+def reclaim_contract_idle_seats_task(
+    contract_id: int, as_of: str | None = None, dry_run: bool = False
+) -> int | None:
+    """Reclaim one contract's idle seats; returns the reclamation job's id."""
+    contract = Contract.objects.filter(pk=contract_id).first()
+    if contract is None:
+        return None
+    day = dt.date.fromisoformat(as_of) if as_of else None
+    return seats_reclaim_idle(contract=contract, as_of=day, dry_run=dry_run).job_id
+
+
+@shared_task(**_LIMITS)
+def reclaim_idle_seats_task() -> int:
+    """Beat: queue a reclamation for every active contract, one task each, so one contract's
+    failure or retry does not hold up the others. Returns how many were queued."""
+    count = 0
+    for contract in contracts_active():
+        reclaim_contract_idle_seats_task.delay(contract.pk)
+        count += 1
+    return count

@@ -1,0 +1,110 @@
+"""The onboarding calendar feed: who may read it, and what is in it."""
+
+import datetime as dt
+
+import pytest
+from icalendar import Calendar
+
+from rollout.calendar import calendar_token, calendar_url_query
+from tests.factories import AgencyFactory, CohortFactory, UserFactory, WaveFactory
+
+pytestmark = pytest.mark.urls("tests.rollout.urls")
+URL = "/rollout/calendar.ics"
+
+
+@pytest.fixture
+def plan(db):
+    """Wave 5 (1–31 March) with EOHHS onboarding on 9 March, and a cancelled wave 6."""
+    wave = WaveFactory(
+        number=5,
+        name="Health and human services",
+        status="approved",
+        planned_start=dt.date(2026, 3, 1),
+        planned_end=dt.date(2026, 3, 31),
+    )
+    cohort = CohortFactory(
+        wave=wave, agency=AgencyFactory(code="EOHHS"), onboarding_date=dt.date(2026, 3, 9)
+    )
+    dropped = WaveFactory(number=6, status="cancelled", contract=wave.contract)
+    return wave, cohort, dropped
+
+
+def events(response):
+    cal = Calendar.from_ical(response.content)
+    return {str(e["UID"]): e for e in cal.walk("VEVENT")}
+
+
+def test_calendar__logged_in__every_wave_window_and_onboarding_day(client, plan):
+    # Given a logged-in user
+    wave, cohort, dropped = plan
+    client.force_login(UserFactory())
+
+    # When they fetch the feed
+    response = client.get(URL)
+
+    # Then it is an ICS calendar
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    found = events(response)
+    # With the cohort's onboarding day as an all-day event under a stable UID
+    onboarding = found[f"cohort-{cohort.pk}@seatplan"]
+    assert str(onboarding["SUMMARY"]) == "EOHHS onboarding — Wave 5"
+    assert onboarding.decoded("DTSTART") == dt.date(2026, 3, 9)
+    assert onboarding.decoded("DTEND") == dt.date(2026, 3, 10)
+    # And the wave's window, its all-day end exclusive
+    window = found[f"wave-{wave.pk}@seatplan"]
+    assert str(window["SUMMARY"]) == "Wave 5: Health and human services"
+    assert window.decoded("DTSTART") == dt.date(2026, 3, 1)
+    assert window.decoded("DTEND") == dt.date(2026, 4, 1)
+    assert str(window["STATUS"]) == "CONFIRMED"
+    # And a cancelled wave stays in the feed as cancelled, so subscribers see it go
+    assert str(found[f"wave-{dropped.pk}@seatplan"]["STATUS"]) == "CANCELLED"
+
+
+def test_calendar__uids__stable_between_fetches(client, plan):
+    client.force_login(UserFactory())
+    assert set(events(client.get(URL))) == set(events(client.get(URL)))
+
+
+def test_calendar__personal_link__no_login_needed(client, plan):
+    # Given a calendar client with a user's personal link and no session
+    user = UserFactory(username="eotss.staff")
+
+    # When it fetches the feed
+    response = client.get(f"{URL}?{calendar_url_query(user)}")
+
+    # Then it gets the calendar
+    assert response.status_code == 200
+    assert len(events(response)) == 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["user=eotss.staff&token=forged", "user=someone.else&token={token}", "token={token}"],
+)
+def test_calendar__wrong_token__forbidden(client, plan, query):
+    # Given a token that does not match the user it is presented with
+    token = calendar_token(UserFactory(username="eotss.staff"))
+    UserFactory(username="someone.else")
+
+    # Then the feed refuses it
+    assert client.get(f"{URL}?{query.format(token=token)}").status_code == 403
+
+
+def test_calendar__deactivated_user__link_stops_working(client, plan):
+    user = UserFactory(username="left.the.agency")
+    query = calendar_url_query(user)
+    user.is_active = False
+    user.save()
+    assert client.get(f"{URL}?{query}").status_code == 403
+
+
+def test_calendar__anonymous_without_token__sent_to_log_in(client, plan):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_calendar__post__not_allowed(client, plan):
+    client.force_login(UserFactory())
+    assert client.post(URL).status_code == 405
