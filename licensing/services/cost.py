@@ -96,6 +96,7 @@ def billing_periods_close(
     """Write a `BillingPeriod` line for every period of the contract that ended before `as_of`
     and has none yet. A written line is never rewritten: finance marks it invoiced and paid."""
     as_of = as_of or today()
+    contract = contract_lock(contract_id=contract.pk)  # two closers at once write each line once
     existing = set(contract.billing_periods.values_list("start", flat=True))
     due = [
         p
@@ -121,7 +122,7 @@ def billing_periods_close(
                 amount=line.amount,
             )
         )
-    return BillingPeriod.objects.bulk_create(created, ignore_conflicts=True)
+    return BillingPeriod.objects.bulk_create(created)
 
 
 @transaction.atomic
