@@ -225,25 +225,22 @@ def person_blockers(
 
 
 def _resolve_cohort(seat: Seat) -> Cohort:
-    """The seat's cohort, or the cohort of the employee's agency in a started wave."""
+    """The seat's cohort, or else its agency's cohort in this contract's running wave (the
+    latest-numbered cohort when none runs, so the refusal names a real wave)."""
     if seat.cohort_id:
         return seat.cohort
-    cohort = (
+    cohorts = list(
         Cohort.objects.filter(wave__contract_id=seat.contract_id, agency_id=seat.agency_id)
         .select_related("wave")
-        .order_by(
-            # prefer the wave that is running, then the latest
-            "-wave__number"
-        )
+        .order_by("-wave__number")
     )
-    running = [c for c in cohort if c.wave.status == WaveStatus.IN_PROGRESS]
-    found = running[0] if running else next(iter(cohort), None)
-    if found is None:
-        raise BusinessRuleError(
-            "wave_not_started",
-            f"{seat.agency.code} is not scheduled in any wave of this contract yet.",
-        )
-    return found
+    running = [c for c in cohorts if c.wave.status == WaveStatus.IN_PROGRESS]
+    if running or cohorts:
+        return (running or cohorts)[0]
+    raise BusinessRuleError(
+        "wave_not_started",
+        f"{seat.agency.code} is not scheduled in any wave of this contract yet.",
+    )
 
 
 def _cohort_room(cohort: Cohort) -> int:
