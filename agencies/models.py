@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from rest_framework_api_key.models import AbstractAPIKey
+from simple_history.models import HistoricalRecords
 
 from .choices import HOLDING_STATUSES, BargainingStatus, EmploymentStatus
 from .fields import LowercaseEmailField
@@ -77,6 +78,9 @@ class Employee(models.Model):
     training_completed_on = models.DateField(null=True, blank=True)
     policy_acknowledged_on = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Every created or changed employee, by whom, when and through which import (the change
+    # reason names the file and its job). Bulk paths write it with simple_history's bulk helpers.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["employee_number"]
@@ -127,3 +131,23 @@ class UserAPIKey(AbstractAPIKey):
     class Meta(AbstractAPIKey.Meta):
         verbose_name = "user API key"
         verbose_name_plural = "user API keys"
+
+
+class RosterUpload(models.Model):
+    """A roster file uploaded in the admin, kept in the database between its preview (dry run)
+    and its confirmed import, so the Celery worker that runs either (possibly on another host)
+    reads the very bytes the person uploaded. Deleted once imported; abandoned previews are
+    purged after a day."""
+
+    filename = models.CharField(max_length=255)
+    content = models.BinaryField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} (upload #{self.pk})"

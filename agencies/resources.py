@@ -11,7 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader, ModelInstanceLoader
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from .choices import EmploymentStatus
 from .models import Agency, BargainingUnit, Employee
 
 
@@ -125,10 +127,17 @@ class EmployeeResource(resources.ModelResource):
 
     Tuned for a 40,000-row file: rows are written with `bulk_create`/`bulk_update` in batches of
     1,000, existing employees are read in a few chunked queries, agency and unit codes in one
-    query each. Unchanged rows are skipped (a nightly roster is mostly unchanged), which needs
-    the per-row diff, so `skip_diff` stays off; the HTML rendering of that diff is skipped.
-    Uniqueness (employee number, e-mail) is left to the database constraints, checked once per
-    batch, instead of two look-ups per row; a clash fails the whole import.
+    query each. Unchanged rows are skipped (a nightly roster is mostly unchanged) without the
+    library's per-row diff (`skip_diff`): the imported fields' values are noted before the row is
+    applied and compared after, which costs a tuple, not a deep copy of the instance. Uniqueness
+    (employee number, e-mail) is left to the database constraints, checked once per batch,
+    instead of two look-ups per row; a clash fails the whole import.
+
+    The bulk writes bypass `save()`, so they write the employee history themselves (who, and
+    "admin import <file>"), and after the rows are in, employees whose row says `separated`
+    have their open seats revoked through `seats_move_bulk`, with a `rollout.Job` that names the
+    file: the same rules as the fast roster import (`agencies.imports`), which HR's big files
+    should use.
     """
 
     agency = fields.Field(
@@ -159,12 +168,44 @@ class EmployeeResource(resources.ModelResource):
         use_bulk = True
         batch_size = 1000
         skip_unchanged = True
-        skip_diff = False
+        skip_diff = True
         skip_html_diff = True
         report_skipped = False
 
+    _COMPARED = (
+        "email",
+        "first_name",
+        "last_name",
+        "agency_id",
+        "bargaining_unit_id",
+        "job_title",
+        "employment_status",
+        "training_completed_on",
+        "policy_acknowledged_on",
+    )
+
     def get_queryset(self):
         return super().get_queryset().select_related("agency", "bargaining_unit")
+
+    def before_import(self, dataset, **kwargs):
+        user = kwargs.get("user")
+        self._actor = user if getattr(user, "is_authenticated", False) else None
+        self._reason = f"admin import {kwargs.get('file_name') or 'file'}"
+        self._separated: list[str] = []
+
+    def import_instance(self, instance, row, **kwargs):
+        instance._roster_before = (
+            tuple(getattr(instance, name) for name in self._COMPARED) if instance.pk else None
+        )
+        super().import_instance(instance, row, **kwargs)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        # `skip_diff` leaves no `original` to compare with: the values noted by import_instance
+        # stand in for it.
+        if import_validation_errors or instance.pk is None:
+            return False
+        after = tuple(getattr(instance, name) for name in self._COMPARED)
+        return after == instance._roster_before
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         # Field checks (choices, lengths, e-mail format, required values) cost no query, so every
@@ -181,6 +222,67 @@ class EmployeeResource(resources.ModelResource):
     def before_save_instance(self, instance, row, **kwargs):
         # bulk_update() bypasses auto_now, so the change stamp is set here and written below.
         instance.updated_at = timezone.now()
+        if instance.employment_status == EmploymentStatus.SEPARATED and instance.pk:
+            self._separated.append(instance.employee_number)
 
     def get_bulk_update_fields(self):
         return [*super().get_bulk_update_fields(), "updated_at"]
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        if self.create_instances and (using_transactions or not dry_run):
+            try:
+                bulk_create_with_history(
+                    self.create_instances,
+                    Employee,
+                    batch_size=batch_size,
+                    default_user=self._actor,
+                    default_change_reason=self._reason,
+                )
+            except Exception as exc:
+                self.handle_import_error(result, exc, raise_errors)
+            finally:
+                self.create_instances.clear()
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        if self.update_instances and (using_transactions or not dry_run):
+            try:
+                bulk_update_with_history(
+                    self.update_instances,
+                    Employee,
+                    self.get_bulk_update_fields(),
+                    batch_size=batch_size,
+                    default_user=self._actor,
+                    default_change_reason=self._reason,
+                )
+            except Exception as exc:
+                self.handle_import_error(result, exc, raise_errors)
+            finally:
+                self.update_instances.clear()
+
+    def after_import(self, dataset, result, **kwargs):
+        # Runs inside the import's transaction: a dry run or a failed import rolls this back too.
+        if result.has_errors() or result.has_validation_errors() or not self._separated:
+            return
+        from agencies.imports.separation import revoke_separated_seats
+        from rollout.choices import JobKind, JobStatus
+        from rollout.models import Job
+
+        job = Job.objects.create(
+            kind=JobKind.ROSTER_IMPORT,
+            status=JobStatus.SUCCEEDED,
+            subject=self._reason[:200],
+            requested_by=self._actor,
+            dry_run=bool(kwargs.get("dry_run")),
+            started_at=timezone.now(),
+            finished_at=timezone.now(),
+        )
+        revoked = revoke_separated_seats(
+            employee_ids=Employee.objects.filter(employee_number__in=self._separated).values_list(
+                "id", flat=True
+            ),
+            actor=self._actor,
+            reason=f"Employee separated ({self._reason}, job #{job.pk})",
+            job=job,
+        )
+        job.outcome = {"separated": len(self._separated), "seats_revoked": revoked}
+        job.save(update_fields=["outcome"])

@@ -1,6 +1,28 @@
+"""Root routes: the admin, the rollout pages, the REST API under /api/v1/, its OpenAPI schema and
+the Swagger UI (served from the drf-spectacular sidecar's static files, no CDN)."""
+
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.api.health import HealthView
+
+api_v1 = [
+    path("", include("agencies.api.urls")),
+    path("", include("rollout.api.urls")),
+    path("", include("licensing.api.urls")),
+    path("health", HealthView.as_view(), name="health"),
+    path("exports/", include("config.export_urls")),
+]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("rollout/", include("rollout.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("", include("config.web_urls")),
 ]
+
+handler404 = "config.api.exceptions.not_found"
+handler500 = "config.api.exceptions.server_error"

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    "simple_history",
     "agencies",
     "rollout",
     "licensing",
@@ -35,11 +36,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Records the request's user on every employee history row written while it runs.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -145,26 +149,68 @@ COST_RECOMPUTE_DELAY = env.int("COST_RECOMPUTE_DELAY", default=2)
 
 # --- REST framework -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.AutoSchema",
+    # The API key class comes first: its `WWW-Authenticate` makes a request without credentials
+    # answer 401 rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "config.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["config.api.permissions.RolePermission"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.PageNumberPagination",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.api.throttling.ApiKeyThrottle",
+        "config.api.throttling.UserThrottle",
+        "config.api.throttling.AnonThrottle",
+        "config.api.throttling.ScopedThrottle",
+    ],
+    # OPTIONS answers 405 like any other method an endpoint does not document.
+    "DEFAULT_METADATA_CLASS": None,
+    "EXCEPTION_HANDLER": "config.api.exceptions.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": True,
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Seatplan API",
-    "DESCRIPTION": "Phased rollout and seat licensing for the executive branch's AI assistant.",
+    "DESCRIPTION": "Phased rollout and seat licensing for the executive branch's AI assistant. "
+    "Authenticate with `Authorization: Api-Key <key>` (keys from `manage.py create_api_user`) "
+    "or a session. Errors share one shape: `{code, detail, fields}`. See docs/api.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Separate request and response components, so read-only fields never appear in a body.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "WaveStatusEnum": "rollout.choices.WaveStatus",
+        "CohortStatusEnum": "rollout.choices.CohortStatus",
+        "GateKindEnum": "rollout.choices.GateKind",
+        "SignedGateKindEnum": "rollout.api.serializers.SIGNED_GATE_CHOICES",
+        "PeriodKindEnum": "licensing.api.serializers.PERIOD_KIND_CHOICES",
+        "JobKindEnum": "rollout.choices.JobKind",
+        "JobStatusEnum": "rollout.choices.JobStatus",
+        "SeatStatusEnum": "licensing.choices.SeatStatus",
+        "BillingLineStatusEnum": "licensing.choices.BillingLineStatus",
+        "TierModeEnum": "licensing.choices.TierMode",
+        "BillingBasisEnum": "licensing.choices.BillingBasis",
+        "BargainingStatusEnum": "agencies.choices.BargainingStatus",
+        "EmploymentStatusEnum": "agencies.choices.EmploymentStatus",
+    },
 }
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# Employee history (who, when, which file): the change reason names the import and its job,
+# and a file name can be long, so the reason is a text column.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 LOGGING = {
@@ -186,4 +232,60 @@ CELERY_BEAT_SCHEDULE = {
         "task": "licensing.tasks.nightly_snapshot_task",
         "schedule": crontab(hour=0, minute=30),
     },
+    "reclaim-idle-seats": {
+        "task": "rollout.tasks.reclaim_idle_seats_task",
+        "schedule": crontab(hour=2, minute=15),
+    },
 }
+
+# --- API keys and rate limits ---------------------------------------------------------------------
+# Clients send `Authorization: Api-Key <key>`. Set a META name (e.g. `HTTP_X_API_KEY`) to read the
+# key from that header instead.
+API_KEY_CUSTOM_HEADER = env("API_KEY_CUSTOM_HEADER", default=None)
+# Rates as "<n>/<s|min|hour|day>": per API key, per user (session and keys together), per client
+# address without credentials, and tighter scopes for the expensive endpoints.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "api_key": env("API_THROTTLE_API_KEY", default="1000/min"),
+    "user": env("API_THROTTLE_USER", default="2000/min"),
+    "anon": env("API_THROTTLE_ANON", default="60/min"),
+    "seat_counts": env("API_THROTTLE_SEAT_COUNTS", default="600/min"),
+    "forecast": env("API_THROTTLE_FORECAST", default="60/min"),
+    "cohort_activation": env("API_THROTTLE_COHORT_ACTIVATION", default="30/min"),
+}
+
+# --- Web pages: CSP and security headers ---------------------------------------------------------
+# The pages load nothing from outside the server: styles and the favicon are local static files
+# (WhiteNoise), charts are inline SVG drawn on the server, and there is no script at all. So the
+# policy allows 'self' only, forbids inline script and inline style, plugins, framing and foreign
+# form targets. The Swagger UI (drf-spectacular's template) needs an inline script and style, so
+# /api/docs/ is left out of the policy; everything else, the admin and the API included, gets it.
+from csp.constants import NONE, SELF  # noqa: E402
+
+INSTALLED_APPS += ["csp"]
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"

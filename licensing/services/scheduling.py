@@ -10,14 +10,21 @@ A lost message heals by itself: the marker expires, and beat recomputes every co
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from kombu.exceptions import OperationalError as BrokerUnreachable
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
 
 SCHEDULED_TTL = 600  # seconds: a lost job's marker expires and the next change queues afresh
 MAX_WAIT = 300  # seconds: a never-ending burst still gets a fresh snapshot this often
+_UNREACHABLE = (BrokerUnreachable, RedisConnectionError, RedisTimeoutError, OSError)
 
 
 def _keys(contract_id: int) -> tuple[str, str]:
@@ -39,10 +46,24 @@ def _schedule(contract_id: int) -> None:
         return
     scheduled, last_change = _keys(contract_id)
     now = time.time()
-    cache.set(last_change, now, timeout=SCHEDULED_TTL)
-    if cache.add(scheduled, now, timeout=SCHEDULED_TTL):
-        recompute_contract_cost_task.apply_async(
-            args=[contract_id], countdown=settings.COST_RECOMPUTE_DELAY
+    try:
+        cache.set(last_change, now, timeout=SCHEDULED_TTL)
+        if cache.add(scheduled, now, timeout=SCHEDULED_TTL):
+            try:
+                recompute_contract_cost_task.apply_async(
+                    args=[contract_id], countdown=settings.COST_RECOMPUTE_DELAY
+                )
+            except Exception:
+                # Not queued: drop the marker, so the next change queues again.
+                cache.delete(scheduled)
+                raise
+    except _UNREACHABLE:
+        # The seat change is committed (PostgreSQL is the truth): a missing cache or broker must
+        # not turn it into an error. Beat's safety net recomputes every contract.
+        log.warning(
+            "cost recompute of contract %s not queued: cache or broker unreachable; "
+            "beat's safety net will recompute it",
+            contract_id,
         )
 
 

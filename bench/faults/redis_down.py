@@ -1,0 +1,193 @@
+"""Fault (b): Redis (broker and cache) stops during a burst of seat activations.
+
+    .venv/bin/python bench/faults/redis_down.py [--scale 1]
+    .venv/bin/python bench/stack.py run-scenario redis-down
+
+Managers request and activate seats through the API and pollers read seat counts; Redis is
+stopped `OUTAGE_AT` seconds in (it keeps nothing on disk, so the cost-coalescing keys and any
+queued message are gone) and started again `OUTAGE` seconds later; the managers stop writing
+then, and the pollers go on for `AFTER` seconds. Checks:
+
+- activations go on committing while Redis is away (PostgreSQL is the truth): every activation
+  answered during the outage is 200 and its seat is active, none is a 500;
+- `GET /api/v1/health` answers 200 `degraded` (broker) during the outage, `ok` after;
+- the worker and beat serve again (the worker answers a ping). The Celery worker can exit on
+  the broker loss (kombu's Redis transport fails to restore the unacked ETA message of a
+  delayed cost recompute: `AttributeError: 'NoneType' object has no attribute 'hostname'`);
+  the harness then restarts it as the production supervisor would, and says so;
+- the cost snapshot heals: once Redis is back, a snapshot computed after the outage equals a
+  fresh `contract_cost_report`. No seat changes after the outage, and the recomputes asked
+  for during it were dropped (logged, not raised), so it is beat's safety net (every
+  `--safety-net` s) that heals it;
+- the invariants of invariants.py.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from load import world
+from load.generator import LoadGenerator, VirtualUser
+from stack import StackError
+
+from faults import invariants
+from faults.common import scenario_main, wait
+from faults.report import Result
+
+OUTAGE_AT, OUTAGE, AFTER = 8.0, 20.0, 12.0
+
+
+def run(stack, args) -> Result:
+    result = Result("redis-down")
+    print(f"\n=== fault: stop Redis for {OUTAGE:.0f}s during a burst of activations ===")
+    stack.django()
+    from django.utils import timezone
+
+    from licensing.models import Seat
+
+    tag = f"redis{int(time.time()) % 100000}"
+    keys = stack.create_api_users(
+        [(f"{tag}-manager-{i}", "rollout_manager", ()) for i in range(3)]
+        + [(f"{tag}-poller-{i}", "api_reader", ()) for i in range(2)]
+    )
+    pool = world.activatable_employees(600)
+    shares = [pool[i::3] for i in range(3)]
+    users = [VirtualUser("manager", k, shares[i], think=(0.1, 0.3)) for i, k in enumerate(keys[:3])]
+    users += [VirtualUser("poller_etag", k) for k in keys[3:]]
+    # Writes stop when Redis comes back, so only the safety net can heal the cost afterwards.
+    generator = LoadGenerator(
+        stack.web_port, world.contract_id(), users, write_until=OUTAGE_AT + OUTAGE
+    )
+    thread = generator.start_background(OUTAGE_AT + OUTAGE + AFTER)
+
+    time.sleep(OUTAGE_AT)
+    t_stop = time.monotonic() - generator.t0
+    stack.redis_stop()
+    print(f"    Redis stopped at t={t_stop:.1f}s")
+    health_during: list[dict] = []
+
+    def probe():
+        while time.monotonic() - generator.t0 < t_stop + OUTAGE - 1:
+            try:
+                health_during.append(stack.health())
+            except Exception as exc:
+                health_during.append({"error": repr(exc)})
+            time.sleep(2)
+
+    prober = threading.Thread(target=probe, daemon=True)
+    prober.start()
+    prober.join(OUTAGE + 5)
+    stack.redis_start()
+    t_start = time.monotonic() - generator.t0
+    restarted = timezone.now()
+    print(f"    Redis started again at t={t_start:.1f}s")
+    thread.join(AFTER + 60)
+    stats = generator.stats
+
+    during = [s for s in stats.samples if t_stop <= s.t <= t_start]
+    activations = [s for s in during if s.label == "seat activate"]
+    requests_during = [s for s in during if s.label == "seat request"]
+    ok_during = [s for s in activations if s.status == 200]
+    by_request: dict[str, dict[int, int]] = {}
+    for s in during:
+        by_request.setdefault(s.label, {}).setdefault(s.status, 0)
+        by_request[s.label][s.status] += 1
+    result.check(
+        "activations commit while Redis is down",
+        len(ok_during) > 0
+        and all(s.status == 200 for s in activations)
+        and all(s.status == 201 for s in requests_during),
+        f"{len(ok_during)} activations committed during the outage; answers by request: "
+        f"{by_request}",
+    )
+    result.check(
+        "no 500 at any time",
+        not any(s.status == 500 for s in stats.samples),
+        f"{sum(s.status == 500 for s in stats.samples)} responses were 500",
+    )
+    active = Seat.objects.filter(pk__in=generator.activated, status="active").count()
+    result.check(
+        "every activation answered 200 is an active seat",
+        active == len(generator.activated),
+        f"{active} of {len(generator.activated)}",
+    )
+    degraded = [h for h in health_during if h.get("broker") == "degraded"]
+    result.check(
+        "health says the broker is degraded during the outage (HTTP 200)",
+        bool(health_during)
+        and len(degraded) == len(health_during)
+        and all(h.get("http") == 200 for h in health_during),
+        f"{len(degraded)} of {len(health_during)} probes degraded: {health_during[:1]}",
+    )
+    # Give the worker and beat time to reconnect (or to fail trying) before looking.
+    wait(lambda: False, 10)
+    respawned = stack.supervise()
+    if respawned:
+        print(f"    NOTE: {', '.join(respawned)} exited during the outage (see its log)")
+    try:
+        stack.wait_worker(timeout=90)
+        serving = True
+    except StackError:
+        serving = False
+    result.check(
+        "worker and beat serve again after the outage",
+        serving and not stack.supervise(),
+        "reconnected by themselves"
+        if not respawned
+        else f"{', '.join(respawned)} exited on the broker loss and was restarted by the "
+        "supervisor (compose `restart: unless-stopped`)",
+    )
+    after = wait(lambda: stack.health().get("status") == "ok", 60, 1)
+    result.check("health is ok again once Redis is back", bool(after), str(stack.health()))
+    healed = invariants.wait_for_current_snapshot(restarted, timeout=stack.safety_net + 120)
+    heal_s = None
+    if healed is not None:
+        from licensing.models import CostSnapshot
+
+        fresh = invariants.fresh_report(world.contract_id())
+        first = next(
+            snap
+            for snap in CostSnapshot.objects.filter(computed_at__gt=restarted).order_by("id")
+            if snap.report == fresh
+        )
+        heal_s = (first.computed_at - restarted).total_seconds()
+    result.check(
+        "the cost snapshot heals after the outage (== a fresh recomputation)",
+        heal_s is not None,
+        f"first matching snapshot {heal_s:.1f}s after Redis came back (beat's safety net "
+        f"runs every {stack.safety_net}s)"
+        if heal_s is not None
+        else "not healed: " + invariants.LAST_REASON.get("why", ""),
+    )
+    log = stack.log_path("web").read_text(errors="replace")
+    dropped = log.count("not queued: cache or broker unreachable")
+    result.check(
+        "recomputes asked for during the outage were dropped and logged, not raised",
+        dropped > 0,
+        f"{dropped} warning(s) in the web log",
+    )
+    result.extend(invariants.all_invariants())
+    result.figures = {
+        "outage_s": round(t_start - t_stop, 1),
+        "activations_during_outage": len(activations),
+        "activations_ok_during_outage": len(ok_during),
+        "statuses_during_outage": {
+            label: {str(k): v for k, v in counts.items()} for label, counts in by_request.items()
+        },
+        "activations_total": len(generator.activated),
+        "healed_after_restart_s": None if heal_s is None else round(heal_s, 1),
+        "safety_net_s": stack.safety_net,
+        "exited_and_restarted_by_supervisor": respawned,
+        "overall": stats.summary(),
+    }
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(scenario_main(run, "Stop Redis during a burst of activations."))

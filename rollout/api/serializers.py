@@ -1,0 +1,133 @@
+"""Serializers of the rollout API: waves, cohorts, their readiness and the activation jobs."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from config.api.serializers import ReasonSerializer, StrictSerializer
+
+from ..choices import SIGNED_GATES, GateKind
+from ..models import Cohort, Job, Wave
+
+# The gates a person signs off (training readiness is computed, never signed).
+SIGNED_GATE_CHOICES = [(k.value, k.label) for k in SIGNED_GATES]
+
+
+class WaveSerializer(serializers.ModelSerializer):
+    approved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Wave
+        fields = [
+            "id",
+            "contract",
+            "number",
+            "name",
+            "status",
+            "planned_start",
+            "planned_end",
+            "approved_by",
+            "approved_at",
+        ]
+        read_only_fields = fields
+
+
+class WaveActionInputSerializer(ReasonSerializer):
+    read_only_names = frozenset(WaveSerializer.Meta.fields)
+
+
+class CohortSerializer(serializers.ModelSerializer):
+    wave_number = serializers.IntegerField(source="wave.number", read_only=True)
+    contract = serializers.IntegerField(source="wave.contract_id", read_only=True)
+    agency_code = serializers.CharField(source="agency.code", read_only=True)
+
+    class Meta:
+        model = Cohort
+        fields = [
+            "id",
+            "wave",
+            "wave_number",
+            "contract",
+            "agency",
+            "agency_code",
+            "seat_quota",
+            "onboarding_date",
+            "status",
+        ]
+        read_only_fields = fields
+
+
+class GateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=GateKind.choices)
+    label = serializers.CharField()
+    is_met = serializers.BooleanField()
+    figure = serializers.CharField(help_text="Why, in words: who signed off, or the share trained.")
+
+
+class ReadinessSerializer(serializers.Serializer):
+    cohort = serializers.IntegerField()
+    agency_code = serializers.CharField()
+    ready = serializers.BooleanField(help_text="Every gate passes.")
+    active_employees = serializers.IntegerField()
+    trained_employees = serializers.IntegerField()
+    threshold = serializers.DecimalField(max_digits=4, decimal_places=3)
+    gates = GateSerializer(many=True)
+
+
+class SignOffInputSerializer(StrictSerializer):
+    kind = serializers.ChoiceField(choices=SIGNED_GATE_CHOICES)
+    evidence = serializers.CharField(
+        max_length=5000, help_text="What the sign-off rests on: a ticket, a memo, a link."
+    )
+
+
+class ReopenInputSerializer(StrictSerializer):
+    kind = serializers.ChoiceField(choices=SIGNED_GATE_CHOICES)
+    reason = serializers.CharField(max_length=2000)
+
+
+class CohortActivateInputSerializer(StrictSerializer):
+    read_only_names = frozenset(CohortSerializer.Meta.fields)
+
+    dry_run = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Preview only: the job lists who would be activated and who is blocked.",
+    )
+
+
+class JobSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    outcome = serializers.JSONField(read_only=True, help_text="Counts by result, when known.")
+    errors = serializers.JSONField(read_only=True, help_text="Blocked people and failures.")
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "subject",
+            "cohort",
+            "requested_by",
+            "dry_run",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "done",
+            "total",
+            "outcome",
+            "errors",
+        ]
+        read_only_fields = fields
+
+
+class JobQueuedSerializer(serializers.Serializer):
+    job = serializers.IntegerField(help_text="The job's id: follow it at `url`.")
+    status = serializers.CharField(help_text="The job's status when the answer was written.")
+    dry_run = serializers.BooleanField()
+    url = serializers.CharField(help_text="Where the job's progress is read.")

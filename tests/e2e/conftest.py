@@ -1,0 +1,153 @@
+"""Fixtures of the browser tests: Debian's Chromium driven by Playwright's Python client against
+pytest-django's live server, the demo seeded small, a user per role, and a page that records
+every request and console message so a test can assert none left 127.0.0.1 and none was an
+error. Screenshots go to artifacts/screenshots/ (git-ignored)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+
+CHROMIUM = Path(os.environ.get("SEATPLAN_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "e2e-pass-only-for-tests"
+
+MISSING = None
+if not CHROMIUM.exists():
+    MISSING = (
+        f"no Chromium at {CHROMIUM}: install Debian's package (apt-get install -y chromium) "
+        "or run .ci/browser"
+    )
+elif importlib.util.find_spec("playwright") is None:
+    MISSING = "the playwright package is not installed: pip install -r requirements-dev.txt"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per module. Playwright's sync client keeps an event loop in this
+    thread, so Django's guard against ORM calls from async code is lifted for these tests."""
+    if MISSING:
+        pytest.skip(MISSING)
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+class Visit:
+    """A logged-in browser tab at one viewport size, recording what leaves it."""
+
+    def __init__(self, browser, base_url: str, viewport: dict, label: str):
+        self.base_url = base_url.rstrip("/")
+        self.label = label
+        self.context = browser.new_context(viewport=viewport, locale="en-US")
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on(
+            "console",
+            lambda message: (
+                self.errors.append(f"console {message.type}: {message.text}")
+                if message.type in ("error", "warning")
+                else None
+            ),
+        )
+        self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+
+    def login(self, username: str) -> None:
+        self.open("/accounts/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", PASSWORD)
+        with self.page.expect_navigation():
+            self.page.click("button[type=submit]")
+        assert "/accounts/login/" not in self.page.url, "login failed"
+
+    def open(self, path: str, status: int = 200):
+        response = self.page.goto(self.base_url + path)
+        assert response is not None and response.status == status, (path, response.status)
+        return response
+
+    def shot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}-{self.label}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def api(self, path: str, method: str = "get", data=None) -> dict:
+        """Call the API with the tab's session (and its CSRF token for a POST); a dict `data`
+        goes as JSON."""
+        if method == "post":
+            token = next(c["value"] for c in self.context.cookies() if c["name"] == "csrftoken")
+            response = self.page.request.post(
+                self.base_url + path,
+                data=data,
+                headers={"X-CSRFToken": token, "Referer": self.base_url + "/"},
+            )
+        else:
+            response = self.page.request.get(self.base_url + path)
+        assert response.ok, (path, response.status, response.text())
+        return response.json()
+
+    def status_of(self, path: str) -> int:
+        return self.page.request.get(self.base_url + path, max_redirects=0).status
+
+    def figure(self, selector: str) -> str:
+        return self.page.get_attribute(selector, "data-value")
+
+    def assert_clean(self) -> None:
+        foreign = [u for u in self.requests if urlsplit(u).hostname not in LOCAL_HOSTS]
+        assert not foreign, f"requests left the machine: {foreign}"
+        assert not self.errors, self.errors
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, live_server):
+    """Open tabs with `visit(username, viewport, label)`; each is checked for foreign requests
+    and console errors when the test ends."""
+    opened: list[Visit] = []
+
+    def open_tab(username: str, viewport: dict = DESKTOP, label: str = "desktop") -> Visit:
+        tab = Visit(browser, live_server.url, viewport, label)
+        opened.append(tab)
+        tab.login(username)
+        return tab
+
+    yield open_tab
+    try:
+        for tab in opened:
+            tab.assert_clean()
+    finally:
+        for tab in opened:
+            tab.close()
