@@ -577,6 +577,9 @@ class Stack:
                 "30",
                 "--graceful-timeout",
                 "10",
+                # The default control socket is one per user (~/.gunicorn): leave others' alone.
+                "--control-socket",
+                str(self.dir / "gunicorn.ctl"),
                 # The path without the query string: filters may carry names or addresses.
                 "--access-logfile",
                 str(self.log_path("access")),

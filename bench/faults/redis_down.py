@@ -8,6 +8,8 @@ stopped `OUTAGE_AT` seconds in (it keeps nothing on disk, so the cost-coalescing
 queued message are gone) and started again `OUTAGE` seconds later; the managers stop writing
 then, and the pollers go on for `AFTER` seconds. Checks:
 
+- the burst is clean before the outage (no error: concurrent requests and activations do not
+  deadlock);
 - activations go on committing while Redis is away (PostgreSQL is the truth): every activation
   answered during the outage is 200 and its seat is active, none is a 500;
 - `GET /api/v1/health` answers 200 `degraded` (broker) during the outage, `ok` after;
@@ -106,6 +108,14 @@ def run(stack, args) -> Result:
         f"{len(ok_during)} activations committed during the outage; answers by request: "
         f"{by_request}",
     )
+    before = [s for s in stats.samples if s.t < t_stop]
+    before_errors = [s for s in before if stats.is_error(s)]
+    result.check(
+        "no error before the outage (the burst itself is clean)",
+        bool(before) and not before_errors,
+        f"{len(before_errors)} of {len(before)} requests failed"
+        + (f", e.g. {before_errors[0].label} {before_errors[0].status}" if before_errors else ""),
+    )
     result.check(
         "no 500 at any time",
         not any(s.status == 500 for s in stats.samples),
@@ -181,6 +191,7 @@ def run(stack, args) -> Result:
             label: {str(k): v for k, v in counts.items()} for label, counts in by_request.items()
         },
         "activations_total": len(generator.activated),
+        "errors_before_outage": len(before_errors),
         "healed_after_restart_s": None if heal_s is None else round(heal_s, 1),
         "safety_net_s": stack.safety_net,
         "exited_and_restarted_by_supervisor": respawned,

@@ -4,10 +4,15 @@ every web process shares them. A throttled request answers 429 with `Retry-After
 
 from __future__ import annotations
 
+import logging
+
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from agencies.models import UserAPIKey
+from config.middleware import CACHE_AND_BROKER_ERRORS
+
+log = logging.getLogger(__name__)
 
 
 class _Throttle(SimpleRateThrottle):
@@ -15,6 +20,15 @@ class _Throttle(SimpleRateThrottle):
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view):
+        # The counters live in Redis; when it is unreachable, serve the request unthrottled
+        # rather than fail it: PostgreSQL, not the cache, decides whether a write may happen.
+        try:
+            return super().allow_request(request, view)
+        except CACHE_AND_BROKER_ERRORS:
+            log.warning("throttle %s: cache unreachable, request not throttled", self.scope)
+            return True
 
 
 def _is_key(request) -> bool:

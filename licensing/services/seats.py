@@ -133,6 +133,10 @@ def seat_request(
         raise BusinessRuleError(
             "employee_inactive", f"{employee} has separated and cannot be given a seat."
         )
+    # The contract lock first, as every activation takes it: otherwise the seat's foreign-key
+    # checks at COMMIT take KEY SHARE on the cohort before the contract, the opposite order to
+    # seat_activate's (contract, then cohort), and the two deadlock under load.
+    contract_lock(contract_id=contract.pk)
     held = _held_reason(employee)
     status = S.HELD if held else S.REQUESTED
     seat = Seat(
