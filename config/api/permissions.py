@@ -132,23 +132,6 @@ def personal_scope(request) -> AgencyScope:
     return scope
 
 
-__all__ = [
-    "API_READER",
-    "BILLING",
-    "FORECAST",
-    "MANAGE",
-    "READ",
-    "READ_FIGURES",
-    "REQUEST_SEATS",
-    "AgencyScope",
-    "RolePermission",
-    "agency_scope",
-    "has_any_role",
-    "personal_scope",
-    "seat_request_scope",
-]
-
-
 class ApiMethodsMixin:
     """Only the methods the API documents; OPTIONS answers 405 and is not listed in `Allow`."""
 
