@@ -35,10 +35,14 @@ def _clear_cache():
 def _eager_unless_broker(request, settings):
     """With CELERY_BROKER_URL set (CI's PostgreSQL run) only the `broker` tests talk to the
     worker; every other test keeps running its jobs inline, as it does on the embedded default."""
+    from config.celery import app
+
     if "broker" in request.keywords:
+        # Whatever an earlier test's teardown left behind, a broker test talks to the worker.
+        settings.CELERY_TASK_ALWAYS_EAGER = False
+        app.conf.task_always_eager = False
         yield
         return
-    from config.celery import app
 
     previous = app.conf.task_always_eager
     settings.CELERY_TASK_ALWAYS_EAGER = True

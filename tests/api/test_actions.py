@@ -179,14 +179,10 @@ def test_readiness__training_gate_cannot_be_signed__400(manager, world):
 
 
 def test_cohort_activate__202_then_job_queued_on_commit(
-    manager, world, django_capture_on_commit_callbacks, settings, monkeypatch
+    manager, world, django_capture_on_commit_callbacks
 ):
-    # Given cohort A of the running wave, with three requested seats, and tasks run in-process
-    # (as without a broker, even where CI has one)
-    from config.celery import app
-
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    # Given cohort A of the running wave, with three requested seats (tasks run in-process:
+    # tests/conftest.py keeps every test but the `broker` ones eager)
     cohort = world["cohort_a"]
 
     # When its activation is asked for, the commit callbacks run
