@@ -187,14 +187,15 @@ class SeatAdmin(admin.ModelAdmin):
 @admin.register(SeatEvent)
 class SeatEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "seat", "from_status", "to_status", "at", "actor", "job", "reason")
-    list_filter = ("to_status", "from_status", "seat__contract")
+    list_filter = ("to_status", "from_status", "contract")
     list_select_related = ("seat", "actor", "job")
     search_fields = ("=seat__employee__employee_number", "reason")
     search_help_text = "Employee number (exact) or reason (contains)."
     ordering = ("-at", "-id")
     date_hierarchy = "at"
     show_full_result_count = False
-    fields = ("seat", "from_status", "from_at", "to_status", "at", "actor", "job", "reason")
+    fields = ("seat", "contract", "agency", "cohort", "from_status", "from_at", "to_status", "at")
+    fields += ("actor", "job", "reason")
     readonly_fields = fields
 
 

@@ -151,6 +151,31 @@ class SeatEvent(models.Model):
     status always equals its latest event's `to_status`."""
 
     seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="events")
+    # Copies of the seat's contract and agency (both fixed for a seat's life) and of its cohort at
+    # the moment of the event, so billing reads the events of one contract from one index and
+    # never joins the 40,000 seats (docs/cost-engine.md, "Reading the counts fast"). No database
+    # constraint: the seat's own keys guarantee them, and a constraint check at COMMIT would take
+    # a share lock on the contract row that every activation holds, so a suspension holding a
+    # seat an activation wants would deadlock with it.
+    contract = models.ForeignKey(
+        Contract, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    agency = models.ForeignKey(
+        "agencies.Agency",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    cohort = models.ForeignKey(
+        "rollout.Cohort",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     from_status = models.CharField(max_length=16, choices=SeatStatus.choices, blank=True)
     # When the seat entered `from_status` (the previous event's `at`). With it, an event leaving
     # `active` is a whole active interval by itself, so billing reads no window over the history.
@@ -183,15 +208,59 @@ class SeatEvent(models.Model):
         indexes = [
             models.Index(fields=["seat", "at", "id"], name="licensing_seatevent_seat_at"),
             models.Index(fields=["at"], name="licensing_seatevent_at"),
+            # Covers the billing statement: on PostgreSQL an index-only scan of one contract's
+            # events that left active or suspended.
             models.Index(
-                fields=["from_status", "seat"],
+                fields=["contract", "from_status"],
+                include=["from_at", "at", "to_status", "agency", "cohort"],
                 condition=models.Q(from_status__in=[SeatStatus.ACTIVE, SeatStatus.SUSPENDED]),
-                name="licensing_event_left_active",
+                name="licensing_event_contract_left",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.seat_id}: {self.from_status or '∅'} → {self.to_status} at {self.at:%Y-%m-%d}"
+
+    @classmethod
+    def for_seat(cls, seat: Seat, **fields) -> "SeatEvent":
+        """An unsaved event of `seat`, carrying its contract, agency and current cohort."""
+        return cls(
+            seat=seat,
+            contract_id=seat.contract_id,
+            agency_id=seat.agency_id,
+            cohort_id=seat.cohort_id,
+            **fields,
+        )
+
+
+class ActiveSeatTally(models.Model):
+    """Seats active now, counted per (contract, agency, cohort, local day they became active):
+    a derived cache that lets a cost recompute read a few hundred rows instead of every active
+    seat. On PostgreSQL, triggers on `licensing_seat` append a signed delta row for each statement
+    that changes which seats are active (migration 0005), so no code path can forget it;
+    `active_tally_rebuild` folds the deltas back into one row per key from the seats themselves.
+    The sum of `seats` over a key is what counts; a key may have several rows between rebuilds.
+    Not used on SQLite, where billing reads the seats directly. No foreign keys: it is derived
+    data, never a source, and must not block deleting what it counts."""
+
+    contract_id = models.BigIntegerField()
+    agency_id = models.BigIntegerField()
+    cohort_id = models.BigIntegerField(null=True, blank=True)
+    since_day = models.DateField()
+    seats = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["contract_id", "since_day"],
+                include=["agency_id", "cohort_id", "seats"],
+                name="licensing_tally_contract_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        key = f"{self.contract_id}/{self.agency_id}/{self.cohort_id}"
+        return f"{key} {self.since_day}: {self.seats:+}"
 
 
 class UsageDay(models.Model):

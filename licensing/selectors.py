@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -14,7 +15,6 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from rollout.choices import OPEN_WAVE_STATUSES
-from rollout.models import Cohort
 
 from . import pricing
 from .choices import BillingBasis, SeatStatus
@@ -27,13 +27,26 @@ def day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
+# The recompute's small look-ups are bare statements: compiling them through the ORM took longer
+# than running them (docs/benchmarks.md, "cost recompute").
+_TIERS_SQL = """
+SELECT min_seats, max_seats, CAST(unit_price_monthly AS TEXT) FROM licensing_pricetier
+WHERE contract_id = %s ORDER BY min_seats
+"""
+_PRICE_STEP = Decimal(1).scaleb(-PriceTier._meta.get_field("unit_price_monthly").decimal_places)
+
+
 def contract_terms(contract: Contract, tiers: list[PriceTier] | None = None) -> pricing.Terms:
     """The contract's price table as validated pricing terms (raises `pricing.TermsError`)."""
-    rows = tiers if tiers is not None else list(contract.tiers.all())
+    if tiers is not None:
+        rows = [(t.min_seats, t.max_seats, t.unit_price_monthly) for t in tiers]
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_TIERS_SQL, [contract.pk])
+            # Through text, so SQLite's numeric affinity cannot turn a price into a float.
+            rows = [(lo, hi, Decimal(p).quantize(_PRICE_STEP)) for lo, hi, p in cursor.fetchall()]
     return pricing.Terms.build(
-        [pricing.Tier(t.min_seats, t.max_seats, t.unit_price_monthly) for t in rows],
-        contract.tier_mode,
-        contract.min_billable_seats,
+        [pricing.Tier(*row) for row in rows], contract.tier_mode, contract.min_billable_seats
     )
 
 
@@ -51,52 +64,58 @@ def _period_index_sql(column: str, bounds: list, *, closing: bool) -> tuple[str,
     return " ".join(parts), params
 
 
+# Past the last started period (a contract that ended before the as-of day), and open at the
+# cutoff: both count to the last period, but only an open interval is a seat active at the end
+# of the day, so they must differ.
 _BEYOND = 1_000_000
+_OPEN = 2_000_000
 
 # Active intervals as of the cutoff, without a window over the history: an event leaving
 # `active` is a closed interval [from_at, at) by itself (open when it comes after the cutoff),
-# and a seat active now is open since its last change. Active can only be re-entered from
-# `suspended`, so a reactivation whose suspension began in the same period is the one way a seat
-# has two intervals in one period: those are counted once more ('d' rows) and taken off.
+# and a seat active now is open since its last change ({open_seats}: the seats themselves, or on
+# PostgreSQL their tally). Active can only be re-entered from `suspended`, so a reactivation
+# whose suspension began in the same period is the one way a seat has two intervals in one
+# period: those are counted once more ('d' rows) and taken off. Events carry their seat's
+# contract, agency and cohort, so no branch joins the seats.
 _ASSIGNED_SQL = """
 SELECT 'i', g.first_idx, g.last_idx, a.code, g.cohort_id, g.n
 FROM (
-    SELECT iv.first_idx, iv.last_idx, iv.agency_id, iv.cohort_id, COUNT(*) AS n
+    SELECT iv.first_idx, iv.last_idx, iv.agency_id, iv.cohort_id, SUM(iv.n) AS n
     FROM (
         SELECT {first_from} AS first_idx,
-               CASE WHEN e.at >= %s THEN {beyond} ELSE {last_at} END AS last_idx,
-               s.agency_id, s.cohort_id
-        FROM licensing_seatevent e JOIN licensing_seat s ON s.id = e.seat_id
-        WHERE e.from_status = %s AND s.contract_id = %s AND e.from_at < %s
+               CASE WHEN e.at >= %s THEN {open} ELSE {last_at} END AS last_idx,
+               e.agency_id, e.cohort_id, 1 AS n
+        FROM licensing_seatevent e
+        WHERE e.contract_id = %s AND e.from_status = %s AND e.from_at < %s
         UNION ALL
-        SELECT {first_since}, {beyond}, s.agency_id, s.cohort_id
-        FROM licensing_seat s
-        WHERE s.contract_id = %s AND s.status = %s AND s.status_changed_at < %s
+        SELECT {first_since}, {open}, o.agency_id, o.cohort_id, o.n FROM ({open_seats}) o
     ) iv
     GROUP BY iv.first_idx, iv.last_idx, iv.agency_id, iv.cohort_id
+    HAVING SUM(iv.n) <> 0
 ) g JOIN agencies_agency a ON a.id = g.agency_id
 UNION ALL
-SELECT 'd', {first_at}, NULL, a.code, NULL, COUNT(*)
-FROM licensing_seatevent e
-JOIN licensing_seat s ON s.id = e.seat_id
-JOIN agencies_agency a ON a.id = s.agency_id
-WHERE e.from_status = %s AND e.to_status = %s AND s.contract_id = %s AND e.at < %s
-  AND {last_from} = {first_at}
-GROUP BY {first_at}, a.code
+SELECT 'd', r.first_idx, NULL, a.code, NULL, r.n
+FROM (
+    SELECT {first_at} AS first_idx, e.agency_id, COUNT(*) AS n
+    FROM licensing_seatevent e
+    WHERE e.contract_id = %s AND e.from_status = %s AND e.to_status = %s AND e.at < %s
+      AND {last_from} = {first_at}
+    GROUP BY 1, 2
+) r JOIN agencies_agency a ON a.id = r.agency_id
 """
 
 # Seats active at the end of the day, per cohort: open at the cutoff (the assigned statement
 # reads them off its open intervals instead).
 _ACTIVE_SQL = """
-SELECT 'c', o.cohort_id, NULL, NULL, NULL, COUNT(*)
+SELECT 'c', o.cohort_id, NULL, NULL, NULL, SUM(o.n)
 FROM (
-    SELECT s.cohort_id FROM licensing_seatevent e JOIN licensing_seat s ON s.id = e.seat_id
-    WHERE e.from_status = %s AND s.contract_id = %s AND e.from_at < %s AND e.at >= %s
+    SELECT e.cohort_id, 1 AS n FROM licensing_seatevent e
+    WHERE e.contract_id = %s AND e.from_status = %s AND e.from_at < %s AND e.at >= %s
     UNION ALL
-    SELECT s.cohort_id FROM licensing_seat s
-    WHERE s.contract_id = %s AND s.status = %s AND s.status_changed_at < %s
+    SELECT o.cohort_id, o.n FROM ({open_seats}) o
 ) o
 GROUP BY o.cohort_id
+HAVING SUM(o.n) <> 0
 """
 
 _ENGAGED_SQL = """
@@ -108,22 +127,49 @@ WHERE s.contract_id = %s AND u.date >= %s AND u.date <= %s
 GROUP BY {first_date}, a.code
 """
 
+# The seats active now that became active before the cutoff, with the moment they did ('since':
+# a timestamp from the seats, a local day from the tally) and how many each row stands for.
+_OPEN_FROM_SEATS = """
+    SELECT s.agency_id, s.cohort_id, s.status_changed_at AS since, 1 AS n
+    FROM licensing_seat s
+    WHERE s.contract_id = %s AND s.status = %s AND s.status_changed_at < %s"""
+_OPEN_FROM_TALLY = """
+    SELECT t.agency_id, t.cohort_id, t.since_day AS since, t.seats AS n
+    FROM licensing_activeseattally t
+    WHERE t.contract_id = %s AND t.since_day < %s"""
+
+
+def _open_seats(contract: Contract, as_of: dt.date) -> tuple[str, list]:
+    """Where the seats active now are read from: on PostgreSQL the tally its triggers keep
+    (a few hundred rows), elsewhere the seat table itself. Both give the same counts."""
+    ops = connection.ops
+    if uses_active_tally():
+        return _OPEN_FROM_TALLY, [contract.pk, ops.adapt_datefield_value(as_of + dt.timedelta(1))]
+    cutoff = ops.adapt_datetimefield_value(day_start(as_of + dt.timedelta(days=1)))
+    return _OPEN_FROM_SEATS, [contract.pk, SeatStatus.ACTIVE, cutoff]
+
+
+def uses_active_tally() -> bool:
+    return connection.vendor == "postgresql"
+
 
 def seat_counts_for_cost(contract: Contract, as_of: dt.date, periods: list[pricing.Period]):
     """Billable seats per (period, agency code) for the periods started by `as_of`, and seats
-    active at the end of `as_of` per cohort: one SQL statement, one pass over the seats active
-    now and the events that left active."""
+    active at the end of `as_of` per cohort: one SQL statement over the events that left active
+    and the seats active now."""
     ops = connection.ops
     started = [p for p in periods if p.start <= as_of]
     last = len(started) - 1
     cutoff = ops.adapt_datetimefield_value(day_start(as_of + dt.timedelta(days=1)))
-    active_sql = _ACTIVE_SQL
-    active_params = [SeatStatus.ACTIVE, contract.pk, cutoff, cutoff, contract.pk, SeatStatus.ACTIVE]
-    active_params.append(cutoff)
+    open_sql, open_params = _open_seats(contract, as_of)
+    active_sql = _ACTIVE_SQL.format(open_seats=open_sql)
+    active_params = [contract.pk, SeatStatus.ACTIVE, cutoff, cutoff, *open_params]
+    day_bounds = (
+        [started[0].start] + [p.end + dt.timedelta(days=1) for p in started] if started else []
+    )
     if not started:
         sql, params = active_sql, active_params
     elif contract.billing_basis == BillingBasis.ENGAGED:
-        day_bounds = [started[0].start] + [p.end + dt.timedelta(days=1) for p in started]
         first_date, date_params = _period_index_sql(
             "u.date", [ops.adapt_datefield_value(d) for d in day_bounds], closing=False
         )
@@ -131,56 +177,85 @@ def seat_counts_for_cost(contract: Contract, as_of: dt.date, periods: list[prici
         window = [ops.adapt_datefield_value(started[0].start), ops.adapt_datefield_value(as_of)]
         params = [*date_params, contract.pk, *window, *date_params, *active_params]
     else:
-        bounds = [ops.adapt_datetimefield_value(day_start(started[0].start))] + [
-            ops.adapt_datetimefield_value(day_start(p.end + dt.timedelta(days=1))) for p in started
-        ]
+        bounds = [ops.adapt_datetimefield_value(day_start(d)) for d in day_bounds]
         first = functools.partial(_period_index_sql, bounds=bounds, closing=False)
         closing = functools.partial(_period_index_sql, bounds=bounds, closing=True)
         (first_from, p_ff), (last_at, p_la) = first("e.from_at"), closing("e.at")
-        (first_since, p_fs), (first_at, p_fa) = first("s.status_changed_at"), first("e.at")
-        last_from, p_lf = closing("e.from_at")
+        (first_at, p_fa), (last_from, p_lf) = first("e.at"), closing("e.from_at")
+        # A local midnight bound and the day it opens split the seats' moments alike.
+        since_bounds = [ops.adapt_datefield_value(d) for d in day_bounds]
+        first_since, p_fs = _period_index_sql(
+            "o.since", since_bounds if uses_active_tally() else bounds, closing=False
+        )
         sql = _ASSIGNED_SQL.format(
             first_from=first_from,
             last_at=last_at,
             first_since=first_since,
             first_at=first_at,
             last_from=last_from,
-            beyond=_BEYOND,
+            open_seats=open_sql,
+            open=_OPEN,
         )
         params = [
-            *p_ff, cutoff, *p_la, SeatStatus.ACTIVE, contract.pk, cutoff,
-            *p_fs, contract.pk, SeatStatus.ACTIVE, cutoff,
-            *p_fa, SeatStatus.SUSPENDED, SeatStatus.ACTIVE, contract.pk, cutoff,
-            *p_lf, *p_fa, *p_fa,
+            *p_ff, cutoff, *p_la, contract.pk, SeatStatus.ACTIVE, cutoff,
+            *p_fs, *open_params,
+            *p_fa, contract.pk, SeatStatus.SUSPENDED, SeatStatus.ACTIVE, cutoff,
+            *p_lf, *p_fa,
         ]  # fmt: skip
 
-    billable: dict[int, dict[str, int]] = defaultdict(dict)
     active: dict[int | None, int] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    # Each row adds n seats to a run of periods: mark where the run starts and where it stops,
+    # then one running sum per agency turns the marks into counts.
+    marks: dict[str, list[int]] = defaultdict(lambda: [0] * (last + 2))
     for kind, first_idx, last_idx, code, cohort_id, n in rows:
         if kind == "c":
             active[first_idx] = n
             continue
-        if kind == "i" and last_idx == _BEYOND:  # open at the cutoff: active at the end of D
+        if kind == "i" and last_idx == _OPEN:  # open at the cutoff: active at the end of D
             active[cohort_id] = active.get(cohort_id, 0) + n
         if kind == "d":
-            if 0 <= first_idx <= last:
-                billable[first_idx][code] = billable[first_idx].get(code, 0) - n
+            lo, hi, n = first_idx, first_idx, -n
         else:
-            upto = min(first_idx if kind == "u" else last_idx, last)
-            for index in range(max(first_idx, 0), upto + 1):
-                billable[index][code] = billable[index].get(code, 0) + n
+            lo, hi = max(first_idx, 0), min(first_idx if kind == "u" else last_idx, last)
+        if lo <= hi and 0 <= lo <= last:
+            marks[code][lo] += n
+            marks[code][hi + 1] -= n
+    billable: dict[int, dict[str, int]] = defaultdict(dict)
+    for code, deltas in marks.items():
+        running = 0
+        for index in range(last + 1):
+            running += deltas[index]
+            if running:
+                billable[index][code] = running
     return billable, active
+
+
+_PLANNED_SQL = """
+SELECT c.id, c.wave_id, c.seat_quota, c.onboarding_date
+FROM rollout_cohort c JOIN rollout_wave w ON w.id = c.wave_id
+WHERE w.contract_id = %s AND w.status IN ({statuses})
+ORDER BY w.number, c.id
+"""
 
 
 def planned_cohorts(contract: Contract) -> tuple[PlannedCohort, ...]:
     """Cohorts of the contract's waves that are neither completed nor cancelled (rule 5)."""
-    rows = Cohort.objects.filter(
-        wave__contract=contract, wave__status__in=OPEN_WAVE_STATUSES
-    ).values_list("id", "wave_id", "seat_quota", "onboarding_date")
-    return tuple(PlannedCohort(*row) for row in rows)
+    statuses = sorted(OPEN_WAVE_STATUSES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PLANNED_SQL.format(statuses=", ".join(["%s"] * len(statuses))),
+            [contract.pk, *statuses],
+        )
+        rows = cursor.fetchall()
+    return tuple(
+        PlannedCohort(
+            pk, wave, quota, day if isinstance(day, dt.date) else dt.date.fromisoformat(day)
+        )
+        for pk, wave, quota, day in rows
+    )
 
 
 def contract_cost_inputs(

@@ -11,6 +11,7 @@ from .models import Contract
 from .selectors import contracts_active
 from .services.cost import billing_periods_close, contract_cost_snapshot
 from .services.scheduling import cost_recompute_should_wait
+from .services.tally import active_tally_rebuild
 
 # Time limits stay well under the broker's visibility timeout so a slow job is not redelivered
 # while it still runs; retries are bounded and back off.
@@ -40,9 +41,11 @@ def recompute_contract_cost_task(contract_id: int, as_of: str | None = None) -> 
 
 @shared_task(**_LIMITS)
 def recompute_all_contracts_task() -> int:
-    """Beat's safety net: recompute every active contract, whatever messages were lost."""
+    """Beat's safety net: recompute every active contract, whatever messages were lost, after
+    folding its active-seat tally (which also repairs it, should anything have bypassed it)."""
     count = 0
     for contract in contracts_active():
+        active_tally_rebuild(contract_id=contract.pk)
         contract_cost_snapshot(contract=contract)
         count += 1
     return count
@@ -54,6 +57,7 @@ def nightly_snapshot_task() -> int:
     count = 0
     for contract in contracts_active():
         billing_periods_close(contract=contract)
+        active_tally_rebuild(contract_id=contract.pk)
         contract_cost_snapshot(contract=contract)
         count += 1
     return count

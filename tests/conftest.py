@@ -9,7 +9,8 @@ def pytest_collection_modifyitems(config, items):
     on_postgres = connection.vendor == "postgresql"
     with_broker = bool(settings.CELERY_BROKER_URL)
     skip_pg = pytest.mark.skip(
-        reason="needs PostgreSQL (row locks and real concurrency); set DATABASE_URL=postgres://…"
+        reason="needs PostgreSQL (row locks, real concurrency, the active-seat tally's triggers); "
+        "set DATABASE_URL=postgres://…"
     )
     skip_broker = pytest.mark.skip(
         reason="needs Redis and a live Celery worker; set CELERY_BROKER_URL and REDIS_URL"

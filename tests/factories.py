@@ -136,6 +136,9 @@ class SeatEventFactory(factory.django.DjangoModelFactory):
         model = SeatEvent
 
     seat = factory.SubFactory(SeatFactory)
+    contract_id = factory.LazyAttribute(lambda e: e.seat.contract_id)
+    agency_id = factory.LazyAttribute(lambda e: e.seat.agency_id)
+    cohort_id = factory.LazyAttribute(lambda e: e.seat.cohort_id)
     from_status = ""
     to_status = "requested"
     at = factory.LazyFunction(timezone.now)

@@ -477,8 +477,8 @@ def _write_seats(
     created["seats"] += len(rows)
     say(f"seats: {len(rows):,} written")
     events = [
-        SeatEvent(
-            seat_id=row.pk,
+        SeatEvent.for_seat(
+            row,
             from_status=e.from_status,
             from_at=previous.at if previous else None,
             to_status=e.to_status,

@@ -48,7 +48,7 @@ class SeatFilter(StrictFilterSet):
 
 class SeatEventFilter(StrictFilterSet):
     seat = IdFilter(field_name="seat_id", help_text="Seat id.")
-    contract = IdFilter(field_name="seat__contract_id", help_text="Contract id.")
+    contract = IdFilter(field_name="contract_id", help_text="Contract id.")
     to_status = django_filters.ChoiceFilter(choices=SeatStatus.choices)
     since = DayFilter(method="filter_since", help_text="Events on or after this day (local time).")
     until = DayFilter(method="filter_until", help_text="Events on or before this day (local).")

@@ -49,8 +49,8 @@ def _check_transition(seat: Seat, to_status: str) -> None:
 
 
 def _event(seat, from_status, to_status, *, actor, reason, job, at) -> SeatEvent:
-    return SeatEvent(
-        seat=seat,
+    return SeatEvent.for_seat(
+        seat,
         from_status=from_status,
         from_at=seat.status_changed_at if from_status else None,
         to_status=to_status,
@@ -155,15 +155,15 @@ def seat_request(
             "seat_exists",
             f"{employee} already has an open seat under {contract.name}.",
         ) from exc
-    SeatEvent.objects.create(
-        seat=seat,
+    SeatEvent.for_seat(
+        seat,
         from_status="",
         to_status=status,
         at=seat.status_changed_at,
         actor=actor,
         reason="; ".join(r for r in (reason, held) if r),
         job=job,
-    )
+    ).save()
     cost_recompute_request(contract_id=contract.pk)
     return seat
 
@@ -398,9 +398,10 @@ def seats_activate_bulk(
         existing = [seats[e.pk] for e in chosen if e.pk in seats]
         events = [_event(s, "", S.ACTIVE, actor=actor, reason=reason, job=job, at=at) for s in new]
         for s in existing:
-            events.append(_event(s, s.status, S.ACTIVE, actor=actor, reason=reason, job=job, at=at))
+            previous = s.status
+            s.cohort = cohort  # before the event, which records the cohort the seat is active in
+            events.append(_event(s, previous, S.ACTIVE, actor=actor, reason=reason, job=job, at=at))
             _apply(s, S.ACTIVE, at)
-            s.cohort = cohort
             s.updated_at = at
         Seat.objects.bulk_update(
             existing,

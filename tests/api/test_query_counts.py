@@ -58,9 +58,9 @@ def _grow(world, n: int = 110):
         event
         for seat in seats
         for event in (
-            SeatEvent(seat=seat, to_status="requested", at=asked),
-            SeatEvent(
-                seat=seat,
+            SeatEvent.for_seat(seat, to_status="requested", at=asked),
+            SeatEvent.for_seat(
+                seat,
                 from_status="requested",
                 from_at=asked,
                 to_status="approved",

@@ -35,8 +35,8 @@ def seat_with_history(contract, agency, steps, *, cohort=None) -> Seat:
     events = []
     for when, status in steps:
         events.append(
-            SeatEvent(
-                seat=seat,
+            SeatEvent.for_seat(
+                seat,
                 from_status=previous,
                 from_at=since,
                 to_status=status,

@@ -92,6 +92,22 @@ def test_cost__later_events__ignored_and_past_days_recomputed_exactly(small, thr
     assert (jan["spend_to_date"], jan["active_seats"]) == ("10.00", 1)
 
 
+def test_cost__as_of_after_the_term__seat_revoked_after_the_end_is_not_active(small, eotss):
+    # Given a seat active from 10 June and revoked on 2 July, after the term ended on 30 June
+    seat_with_history(
+        small, eotss, [(at(dt.date(2026, 6, 10)), "active"), (at(dt.date(2026, 7, 2)), "revoked")]
+    )
+
+    # When the cost is asked as of 3 July
+    r = report(small, dt.date(2026, 7, 3))
+
+    # Then June bills the seat once, $10, and no seat is active at the end of 3 July (the
+    # revocation is past the last period, but before the as-of day ends)
+    assert r["periods"][5]["billable_seats"] == 1
+    assert r["spend_to_date"] == "10.00"
+    assert r["active_seats"] == 0
+
+
 def test_cost__projection_without_plan__later_periods_at_active_seats(small, three_seats):
     # Given 15 March: one active seat and no waves
     r = report(small, dt.date(2026, 3, 15))

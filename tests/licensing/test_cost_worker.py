@@ -47,7 +47,7 @@ def test_cost_worker__burst_of_1000_activations__at_most_two_recomputes_equal_to
         for e in employees
     )
     SeatEvent.objects.bulk_create(
-        SeatEvent(seat=s, to_status="requested", at=timezone.now()) for s in seats
+        SeatEvent.for_seat(s, to_status="requested", at=timezone.now()) for s in seats
     )
     before = CostSnapshot.objects.filter(contract=contract).count()
 

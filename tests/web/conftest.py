@@ -84,14 +84,14 @@ def seat_history(employee, contract, cohort, events: list[tuple[str, dt.date]]) 
     )
     previous, previous_at = "", None
     for status, day in events:
-        SeatEvent.objects.create(
-            seat=seat,
+        SeatEvent.for_seat(
+            seat,
             from_status=previous,
             from_at=previous_at,
             to_status=status,
             at=at(day),
             reason="test history",
-        )
+        ).save()
         previous, previous_at = status, at(day)
     return seat
 

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from licensing.models import Contract
 from licensing.pricing import TermsError
 from licensing.services.cost import contract_cost_snapshot
+from licensing.services.tally import active_tally_rebuild
 
 
 class Command(BaseCommand):
@@ -29,6 +30,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No contract with id {contract}.")
         for c in contracts:
             try:
+                active_tally_rebuild(contract_id=c.pk)
                 report = contract_cost_snapshot(contract=c, as_of=day).report
             except TermsError as exc:
                 raise CommandError(f"Contract {c.pk} ({c.number}): {exc}") from exc
