@@ -144,6 +144,8 @@ class JobAdmin(admin.ModelAdmin):
         "requested_by",
         "dry_run",
         "created_at",
+        "queued_at",
+        "requeued",
         "started_at",
         "finished_at",
         "done",

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from .choices import CohortStatus, GateKind, JobKind, JobStatus, WaveStatus
 
@@ -115,6 +116,12 @@ class Job(models.Model):
     )
     dry_run = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(
+        default=timezone.now, help_text="When the job was last handed to the workers."
+    )
+    requeued = models.PositiveSmallIntegerField(
+        default=0, help_text="How often beat's sweeper queued it again after it stalled."
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     done = models.PositiveIntegerField(default=0)

@@ -14,8 +14,9 @@ from config.errors import BusinessRuleError
 from licensing.models import Contract
 from licensing.selectors import contracts_active
 
+from .choices import JobStatus
 from .models import Cohort, Job
-from .services import cohort_activate, seats_reclaim_idle
+from .services import cohort_activate, jobs_requeue_stalled, seats_reclaim_idle
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ def activate_cohort_task(cohort_id: int, job_id: int | None = None, dry_run: boo
     if cohort is None:
         return None
     job = Job.objects.filter(pk=job_id).first() if job_id else None
+    if job is not None and job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
+        # A second message for a job already ended (the sweeper queued it again while the first
+        # was only slow): nothing to do, and rerunning would rewrite its record.
+        return job.pk
     actor = job.requested_by if job else None
     try:
         return cohort_activate(cohort=cohort, actor=actor, dry_run=dry_run, job=job).pk
@@ -72,3 +77,10 @@ def reclaim_idle_seats_task() -> int:
         reclaim_contract_idle_seats_task.delay(contract.pk)
         count += 1
     return count
+
+
+@shared_task(**_LIMITS)
+def requeue_stalled_jobs_task() -> list[int]:
+    """Beat: queue again the cohort activations the broker lost or a dead worker left
+    (services/jobs.py); returns their ids."""
+    return jobs_requeue_stalled()

@@ -7,6 +7,7 @@ Runs in the scenario's own process with Django set up on the stack's database
 - no cohort has more active seats than its quota;
 - every seat's status equals its latest event's `to_status`, every seat has events, and each
   event starts from the previous one's `to_status` (no lost and no doubled event);
+- the active-seat tally the costs read on PostgreSQL equals a recount of the active seats;
 - the contract's headroom under the ceiling is not negative;
 - the latest cost snapshot equals a from-scratch recomputation
   (`licensing.services.cost.contract_cost_report`), field by field.
@@ -69,6 +70,28 @@ def seat_invariants() -> list[Check]:
             "every event follows its seat's previous event (none lost or doubled)",
             not broken,
             f"{len(broken)} event(s) out of chain {broken[:3]}",
+        )
+    )
+    from django.conf import settings
+
+    drift = _rows(
+        """SELECT t.contract_id, t.agency_id, t.since_day, t.n, s.n FROM (
+               SELECT contract_id, agency_id, cohort_id, since_day, SUM(seats) AS n
+               FROM licensing_activeseattally GROUP BY 1, 2, 3, 4 HAVING SUM(seats) <> 0) t
+           FULL JOIN (
+               SELECT contract_id, agency_id, cohort_id,
+                      (status_changed_at AT TIME ZONE %s)::date AS since_day, COUNT(*) AS n
+               FROM licensing_seat WHERE status = 'active' GROUP BY 1, 2, 3, 4) s
+           ON s.contract_id = t.contract_id AND s.agency_id = t.agency_id
+              AND s.cohort_id IS NOT DISTINCT FROM t.cohort_id AND s.since_day = t.since_day
+           WHERE t.n IS DISTINCT FROM s.n""",
+        [settings.TIME_ZONE],
+    )
+    checks.append(
+        Check(
+            "active-seat tally == a recount of the active seats",
+            not drift,
+            f"{len(drift)} key(s) differ {drift[:3]}",
         )
     )
     return checks

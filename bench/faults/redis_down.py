@@ -26,9 +26,12 @@ then, and the pollers go on for `AFTER` seconds. Checks:
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -43,6 +46,26 @@ from faults.common import scenario_main, wait
 from faults.report import Result
 
 OUTAGE_AT, OUTAGE, AFTER = 8.0, 20.0, 12.0
+
+
+def _ask_cohort_dry_run(stack, key: str, cohort_id: int) -> tuple[int, tuple | None]:
+    """A manager asks for a cohort's activation dry run; the answer and the newest job row of
+    the cohort afterwards (status, first error code)."""
+    from rollout.models import Job
+
+    request = urllib.request.Request(
+        f"{stack.base_url}/api/v1/cohorts/{cohort_id}/activate/",
+        data=json.dumps({"dry_run": True}).encode(),
+        headers={"Authorization": f"Api-Key {key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    job = Job.objects.filter(cohort_id=cohort_id).order_by("-id").first()
+    return status, None if job is None else (job.status, (job.errors or [{}])[0].get("code"))
 
 
 def run(stack, args) -> Result:
@@ -84,6 +107,8 @@ def run(stack, args) -> Result:
 
     prober = threading.Thread(target=probe, daemon=True)
     prober.start()
+    time.sleep(2)
+    job_asked = _ask_cohort_dry_run(stack, keys[0], pool[0][1])
     prober.join(OUTAGE + 5)
     stack.redis_start()
     t_start = time.monotonic() - generator.t0
@@ -134,6 +159,12 @@ def run(stack, args) -> Result:
         and len(degraded) == len(health_during)
         and all(h.get("http") == 200 for h in health_during),
         f"{len(degraded)} of {len(health_during)} probes degraded: {health_during[:1]}",
+    )
+    status, job = job_asked
+    result.check(
+        "a cohort activation asked during the outage answers 503 and its job says why",
+        status == 503 and job is not None and job[0] == "failed" and job[1] == "broker_unreachable",
+        f"answer {status}; job row {job}",
     )
     # Give the worker and beat time to reconnect (or to fail trying) before looking.
     wait(lambda: False, 10)

@@ -39,6 +39,8 @@ MIDDLEWARE = [
     "config.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Counts failed admin sign-ins per address and username in the shared cache (429 when locked).
+    "config.login_throttle.LoginThrottleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -213,14 +215,21 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
+# Logs: API keys, Authorization headers and email addresses are redacted before any handler
+# writes them, in every environment. Celery keeps Django's logging (instead of installing its own
+# root handler), so the worker's and beat's logs go through the same filter.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "config.logging_filters.RedactingFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Beat: a safety net that heals costs after lost messages, and the nightly close and snapshot.
 CELERY_BEAT_SCHEDULE = {
@@ -235,6 +244,11 @@ CELERY_BEAT_SCHEDULE = {
     "reclaim-idle-seats": {
         "task": "rollout.tasks.reclaim_idle_seats_task",
         "schedule": crontab(hour=2, minute=15),
+    },
+    # Cohort activations the broker lost (Redis keeps nothing on disk) or a dead worker left.
+    "requeue-stalled-jobs": {
+        "task": "rollout.tasks.requeue_stalled_jobs_task",
+        "schedule": 5 * 60,
     },
 }
 

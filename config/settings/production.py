@@ -2,8 +2,9 @@
 
 Everything secret or machine-specific comes from the environment (docs/operations.md lists it);
 this file only hardens: HTTPS everywhere (with the health check reachable over plain HTTP for a
-load balancer), strict cookies, short database connect timeouts so an outage answers 503 at once,
-and logs that never carry an API key or an email address (config/logging_filters.py)."""
+load balancer), strict cookies, and short database connect timeouts so an outage answers 503 at
+once. (The log redaction of config/logging_filters.py and the login throttle are in base.py, for
+every environment.)"""
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -57,10 +58,3 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F
 CELERY_BEAT_SCHEDULE["recompute-all-contracts"]["schedule"] = env.int(  # noqa: F405
     "COST_SAFETY_NET_SECONDS", default=15 * 60
 )
-
-# Logs: API keys, Authorization headers and email addresses are redacted before any handler
-# writes them. Celery keeps Django's logging (instead of installing its own root handler), so
-# the worker's and beat's logs go through the same filter.
-LOGGING["filters"] = {"redact": {"()": "config.logging_filters.RedactingFilter"}}  # noqa: F405
-LOGGING["handlers"]["console"]["filters"] = ["redact"]  # noqa: F405
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False

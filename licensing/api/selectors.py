@@ -125,9 +125,7 @@ def _rows_as_of(contract_id: int, cutoff: dt.datetime | None) -> tuple[QuerySet,
     later = SeatEvent.objects.filter(seat_id=OuterRef("seat_id"), at__lt=cutoff).filter(
         Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), id__gt=OuterRef("id"))
     )
-    latest = SeatEvent.objects.filter(contract_id=contract_id, at__lt=cutoff).filter(
-        ~Exists(later)
-    )
+    latest = SeatEvent.objects.filter(contract_id=contract_id, at__lt=cutoff).filter(~Exists(later))
     return latest, "seat__", "to_status"
 
 

@@ -116,6 +116,8 @@ class JobSerializer(serializers.ModelSerializer):
             "requested_by",
             "dry_run",
             "created_at",
+            "queued_at",
+            "requeued",
             "started_at",
             "finished_at",
             "done",

@@ -1,7 +1,9 @@
 """Writes of the rollout app: the wave lifecycle (`waves`), readiness sign-offs (`readiness`),
-cohort activation jobs (`activation`) and idle-seat reclamation (`reclaim`)."""
+cohort activation jobs (`activation`, handed to the workers and swept by `jobs`) and idle-seat
+reclamation (`reclaim`)."""
 
 from .activation import cohort_activate, cohort_activation_enqueue
+from .jobs import jobs_requeue_stalled
 from .readiness import readiness_reopen, readiness_sign_off
 from .reclaim import Reclamation, seats_reclaim_idle
 from .waves import (
@@ -19,6 +21,7 @@ __all__ = [
     "Reclamation",
     "cohort_activate",
     "cohort_activation_enqueue",
+    "jobs_requeue_stalled",
     "readiness_reopen",
     "readiness_sign_off",
     "seats_reclaim_idle",

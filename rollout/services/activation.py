@@ -39,6 +39,7 @@ from ..selectors import (
     cohort_open_seats,
     employees_for_activation,
 )
+from .jobs import job_queue
 
 BATCH_SIZE = 1000
 SAMPLE_SIZE = 100  # blocked people listed on a real run's job row; the rest are counted
@@ -286,9 +287,8 @@ def cohort_activate(
 def cohort_activation_enqueue(*, cohort: Cohort, actor, dry_run: bool = False) -> Job:
     """A rollout manager asks for a cohort activation (or its dry run) to run in the
     background: the job row is written now, queued, and the task runs once this transaction
-    commits, so the worker always finds the row."""
-    from ..tasks import activate_cohort_task
-
+    commits, so the worker always finds the row. An unreachable broker marks the row failed and
+    raises (services/jobs.py)."""
     if not has_role(actor, ROLLOUT_MANAGER):
         raise BusinessRuleError(
             "role_required", "Only a rollout manager may activate a cohort.", role=ROLLOUT_MANAGER
@@ -301,7 +301,5 @@ def cohort_activation_enqueue(*, cohort: Cohort, actor, dry_run: bool = False) -
         dry_run=dry_run,
         subject=f"{cohort.agency.code} in wave {cohort.wave.number}",
     )
-    transaction.on_commit(
-        lambda: activate_cohort_task.delay(cohort.pk, job_id=job.pk, dry_run=dry_run)
-    )
+    transaction.on_commit(lambda: job_queue(job))
     return job

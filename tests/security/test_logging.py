@@ -149,3 +149,24 @@ def test_filter__ordinary_message__unchanged():
     RedactingFilter().filter(record)
 
     assert record.getMessage() == "cohort 7: 12 seats"
+
+
+def test_console_log__any_environment__written_redacted():
+    # Given the console handler that base settings configure for every process (web, worker, beat)
+    console = [
+        h
+        for h in logging.getLogger().handlers
+        if any(isinstance(f, RedactingFilter) for f in h.filters)
+    ]
+    assert len(console) == 1
+    stream = io.StringIO()
+    previous = console[0].setStream(stream)
+    try:
+        # When something logs a key and an address
+        logging.getLogger("seatplan.test").warning("key %s for a.person@mass.gov", KEY)
+    finally:
+        console[0].setStream(previous)
+    # Then the line is written, with neither in it
+    line = stream.getvalue()
+    assert KEY_MARK in line and EMAIL_MARK in line
+    assert KEY not in line and "a.person@mass.gov" not in line

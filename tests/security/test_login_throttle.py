@@ -19,13 +19,7 @@ PASSWORD = "a-long-and-correct-password"
 
 @pytest.fixture(autouse=True)
 def throttled(settings):
-    """The middleware as base settings should wire it (after SessionMiddleware), whether or not
-    it is wired there yet; and small limits."""
-    if THROTTLE not in settings.MIDDLEWARE:
-        middleware = list(settings.MIDDLEWARE)
-        after = middleware.index("django.contrib.sessions.middleware.SessionMiddleware")
-        middleware.insert(after + 1, THROTTLE)
-        settings.MIDDLEWARE = middleware
+    """Small limits; the middleware itself comes from the settings every environment uses."""
     settings.LOGIN_THROTTLE_FAILURES = 3
     settings.LOGIN_THROTTLE_IP_FAILURES = 10
     settings.LOGIN_THROTTLE_WINDOW = 600
@@ -116,3 +110,12 @@ def test_login__get_the_form__never_throttled(staff):
         _login(client, "finance.lead", "wrong")
 
     assert client.get(LOGIN, REMOTE_ADDR="203.0.113.7").status_code == 200
+
+
+def test_login_throttle__wired_in_every_environment__right_after_the_session():
+    # Base settings (which local, test and production all extend) carry the middleware just
+    # after SessionMiddleware, so it runs before authentication on every process
+    from config.settings import base
+
+    sessions = base.MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware")
+    assert base.MIDDLEWARE[sessions + 1] == THROTTLE
