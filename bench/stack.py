@@ -827,7 +827,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("down", help="stop the stack `up` started")
     scenario = sub.add_parser("run-scenario", help="up, run a scenario, down")
     scenario.add_argument("name", choices=SCENARIOS)
-    add_stack_arguments(scenario)
+    # The scenarios need the full demo: at 0.1 the load phase uses up the people the Redis
+    # outage's managers would activate, and that scenario has nothing left to show.
+    add_stack_arguments(scenario, default_scale=1.0)
     from load.run import add_load_arguments
 
     add_load_arguments(scenario)

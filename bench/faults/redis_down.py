@@ -131,7 +131,13 @@ def run(stack, args) -> Result:
         and all(s.status == 200 for s in activations)
         and all(s.status == 201 for s in requests_during),
         f"{len(ok_during)} activations committed during the outage; answers by request: "
-        f"{by_request}",
+        f"{by_request}"
+        + (
+            ""
+            if activations
+            else f" (none was attempted: the {len(pool)} activatable people ran out before the "
+            "outage; run at --scale 1)"
+        ),
     )
     before = [s for s in stats.samples if s.t < t_stop]
     before_errors = [s for s in before if stats.is_error(s)]
