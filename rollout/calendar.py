@@ -1,7 +1,12 @@
 """The onboarding calendar as an ICS feed: every cohort's onboarding day and every wave's window,
 as all-day events a calendar client subscribes to.
 
-Calendar clients cannot log in, so besides a logged-in session the feed accepts a personal link,
+Each reader gets the waves and cohorts the timeline page shows them: everything for the roles
+that read every agency, their own agencies' cohorts (and the waves holding them) for a
+coordinator, nothing for an account without a role.
+
+Calendar clients cannot log in, so besides a logged-in session the feed accepts a personal link
+(the timeline page shows each user theirs),
 `?user=<username>&token=<calendar_token(user)>`: an HMAC of the username under the project's
 `SECRET_KEY` (django.core.signing, with its own salt), checked in constant time. The link works
 while the account is active; deactivating the account, or rotating `SECRET_KEY`, revokes it.
@@ -19,6 +24,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from icalendar import Calendar, Event
+
+from config.api.permissions import agency_scope_of
 
 from .choices import CohortStatus, WaveStatus
 from .models import Cohort, Wave
@@ -95,15 +102,15 @@ def _cohort_event(cohort: Cohort, wave: Wave, stamp) -> Event:
     return event
 
 
-def onboarding_ics() -> bytes:
-    """The whole calendar, as ICS bytes."""
+def onboarding_ics(agency_ids: frozenset[int] | None = None) -> bytes:
+    """The calendar as ICS bytes: every wave and cohort, or only what `agency_ids` may see."""
     cal = Calendar()
     cal.add("prodid", "-//EOTSS//Seatplan onboarding calendar//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", "Seatplan onboarding")
     stamp = timezone.now()
-    for wave in calendar_waves():
+    for wave in calendar_waves(agency_ids):
         cal.add_component(_wave_event(wave, stamp))
         for cohort in wave.cohorts.all():
             cal.add_component(_cohort_event(cohort, wave, stamp))
@@ -121,7 +128,11 @@ def onboarding_calendar(request: HttpRequest) -> HttpResponse:
             return HttpResponseForbidden("This calendar link is not valid.")
     if user is None:
         return redirect_to_login(request.get_full_path())
-    response = HttpResponse(onboarding_ics(), content_type="text/calendar; charset=utf-8")
+    # The same agencies as the timeline page: a coordinator's feed holds their own cohorts.
+    scope = agency_scope_of(user)
+    response = HttpResponse(
+        onboarding_ics(scope.agency_ids), content_type="text/calendar; charset=utf-8"
+    )
     response["Content-Disposition"] = 'inline; filename="seatplan-onboarding.ics"'
     response["Cache-Control"] = "private, max-age=900"
     return response

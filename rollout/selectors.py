@@ -141,18 +141,18 @@ def contract_active_seat_count(contract: Contract) -> int:
     return Seat.objects.filter(contract=contract, status=SeatStatus.ACTIVE).count()
 
 
-def calendar_waves() -> QuerySet[Wave]:
-    """Every wave with its cohorts and their agencies, for the onboarding calendar."""
+def calendar_waves(agency_ids: frozenset[int] | None = None) -> QuerySet[Wave]:
+    """The waves with their cohorts and their agencies, for the onboarding calendar: all of
+    them, or (given `agency_ids`) only those agencies' cohorts and the waves that hold one, as
+    the timeline page shows a coordinator."""
+    cohorts = Cohort.objects.select_related("agency").order_by("onboarding_date", "agency__code")
+    waves = Wave.objects.all()
+    if agency_ids is not None:
+        cohorts = cohorts.filter(agency__in=agency_ids)
+        waves = waves.filter(cohorts__agency__in=agency_ids).distinct()
     return (
-        Wave.objects.select_related("contract")
-        .prefetch_related(
-            Prefetch(
-                "cohorts",
-                queryset=Cohort.objects.select_related("agency").order_by(
-                    "onboarding_date", "agency__code"
-                ),
-            )
-        )
+        waves.select_related("contract")
+        .prefetch_related(Prefetch("cohorts", queryset=cohorts))
         .order_by("planned_start", "number")
     )
 

@@ -9,6 +9,7 @@ agencies, and in them only their own cohorts.
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
@@ -16,6 +17,7 @@ from agencies.views import PageMixin, page_contract
 from config.api.permissions import agency_scope
 from licensing import charts
 
+from .calendar import calendar_url_query
 from .choices import CohortStatus, WaveStatus
 from .gates import cohort_gates
 from .models import Cohort, Wave
@@ -183,5 +185,8 @@ class TimelinePage(PageMixin, TemplateView):
             ],
             today=today,
             span=(start, end),
+            calendar_url=self.request.build_absolute_uri(
+                f"{reverse('rollout:calendar')}?{calendar_url_query(self.request.user)}"
+            ),
         )
         return context

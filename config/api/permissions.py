@@ -89,18 +89,20 @@ def _coordinated(user) -> frozenset[int]:
     )
 
 
+def agency_scope_of(user) -> AgencyScope:
+    """What a user may read: every agency, their own agencies (a coordinator), or none."""
+    if has_any_role(user, _SEE_ALL):
+        return AgencyScope(None)
+    if has_role(user, AGENCY_COORDINATOR):
+        return AgencyScope(_coordinated(user))
+    return AgencyScope(frozenset())
+
+
 def agency_scope(request) -> AgencyScope:
     """What the caller may read, computed once per request."""
     scope = getattr(request, "_agency_scope", None)
     if scope is None:
-        user = request.user
-        if has_any_role(user, _SEE_ALL):
-            scope = AgencyScope(None)
-        elif has_role(user, AGENCY_COORDINATOR):
-            scope = AgencyScope(_coordinated(user))
-        else:
-            scope = AgencyScope(frozenset())
-        request._agency_scope = scope
+        scope = request._agency_scope = agency_scope_of(request.user)
     return scope
 
 

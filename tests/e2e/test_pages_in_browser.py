@@ -197,6 +197,8 @@ def test_coordinator__own_agencies_only(visit, demo):
         tab.page.locator("tr[data-cohort]").evaluate_all("rows => rows.map(r => r.dataset.cohort)")
     )
     assert cohorts == ["DOR", "EOHHS"]
+    link = tab.page.input_value("#calendar-link")
+    assert "/rollout/calendar.ics?user=coordinator.e2e&token=" in link
     tab.shot("coordinator-timeline")
     assert tab.status_of("/agencies/EOTSS/") == 404
     assert tab.status_of(f"/contracts/{demo.pk}/") == 403

@@ -5,8 +5,10 @@ import datetime as dt
 import pytest
 from icalendar import Calendar
 
+from config.roles import AGENCY_COORDINATOR
 from rollout.calendar import calendar_token, calendar_url_query
 from tests.factories import AgencyFactory, CohortFactory, UserFactory, WaveFactory
+from tests.rollout.builders import manager, person
 
 pytestmark = pytest.mark.urls("tests.rollout.urls")
 URL = "/rollout/calendar.ics"
@@ -35,9 +37,9 @@ def events(response):
 
 
 def test_calendar__logged_in__every_wave_window_and_onboarding_day(client, plan):
-    # Given a logged-in user
+    # Given a logged-in rollout manager
     wave, cohort, dropped = plan
-    client.force_login(UserFactory())
+    client.force_login(manager())
 
     # When they fetch the feed
     response = client.get(URL)
@@ -62,13 +64,13 @@ def test_calendar__logged_in__every_wave_window_and_onboarding_day(client, plan)
 
 
 def test_calendar__uids__stable_between_fetches(client, plan):
-    client.force_login(UserFactory())
+    client.force_login(manager())
     assert set(events(client.get(URL))) == set(events(client.get(URL)))
 
 
 def test_calendar__personal_link__no_login_needed(client, plan):
     # Given a calendar client with a user's personal link and no session
-    user = UserFactory(username="eotss.staff")
+    user = manager("eotss.staff")
 
     # When it fetches the feed
     response = client.get(f"{URL}?{calendar_url_query(user)}")
@@ -108,3 +110,26 @@ def test_calendar__anonymous_without_token__sent_to_log_in(client, plan):
 def test_calendar__post__not_allowed(client, plan):
     client.force_login(UserFactory())
     assert client.post(URL).status_code == 405
+
+
+def test_calendar__coordinator__own_cohorts_and_their_waves_only(client, plan):
+    # Given a coordinator of DPH, whose one cohort is in wave 7, beside EOHHS in wave 5
+    wave, cohort, dropped = plan
+    dph = AgencyFactory(code="DPH")
+    own_wave = WaveFactory(number=7, contract=wave.contract)
+    own = CohortFactory(wave=own_wave, agency=dph)
+    coordinator = person("dph.coordinator", AGENCY_COORDINATOR)
+    coordinator.coordinated_agencies.create(agency=dph)
+
+    # When their calendar app reads their personal link
+    found = events(client.get(f"{URL}?{calendar_url_query(coordinator)}"))
+
+    # Then it holds their cohort and its wave, as the timeline page would show them
+    assert set(found) == {f"cohort-{own.pk}@seatplan", f"wave-{own_wave.pk}@seatplan"}
+
+
+def test_calendar__account_without_a_role__empty_calendar(client, plan):
+    client.force_login(UserFactory())
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert events(response) == {}

@@ -330,6 +330,23 @@ def test_timeline__coordinator__own_cohorts_only(login, world):
     assert ">AGB<" not in html
 
 
+def test_timeline__personal_calendar_link__works_without_signing_in(login, world, client):
+    # Given the coordinator's timeline page, which shows them their personal calendar link
+    html = login(AGENCY_COORDINATOR).get(reverse("web:timeline")).content.decode()
+    start = html.index('id="calendar-link"')
+    value = html[html.index('value="', start) + 7 :]
+    link = value[: value.index('"')].replace("&amp;", "&")
+    assert link.startswith("http://testserver/rollout/calendar.ics?user=")
+
+    # When a calendar app, not signed in, fetches it
+    client.logout()
+    feed = client.get(link.removeprefix("http://testserver")).content.decode()
+
+    # Then it gets the coordinator's own cohort and not the other agency's
+    assert "AGA onboarding" in feed
+    assert "AGB onboarding" not in feed
+
+
 # --- seat counts and agency pages --------------------------------------------------------------
 
 
