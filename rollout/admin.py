@@ -11,7 +11,7 @@ from django.db.models import Count, Q, Sum
 
 from licensing.choices import SeatStatus
 
-from .models import Cohort, Job, ReadinessCheck, Wave
+from .models import Cohort, Job, ReadinessCheck, Wave, WaveEvent
 
 # Who vouched for a gate, and when, is recorded by readiness_sign_off / readiness_reopen from the
 # person acting, so the admin shows these and never lets anyone type them in.
@@ -24,6 +24,20 @@ class CohortInline(admin.TabularInline):
     autocomplete_fields = ("agency",)
     extra = 0
     show_change_link = True
+
+
+class WaveEventInline(admin.TabularInline):
+    """Who moved the wave, when and why: written by the wave services, never edited."""
+
+    model = WaveEvent
+    fields = ("at", "from_status", "to_status", "actor", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "status change"
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class ReadinessCheckInline(admin.TabularInline):
@@ -55,7 +69,7 @@ class WaveAdmin(admin.ModelAdmin):
     date_hierarchy = "planned_start"
     autocomplete_fields = ("contract",)
     readonly_fields = ("status", "approved_by", "approved_at")
-    inlines = (CohortInline,)
+    inlines = (CohortInline, WaveEventInline)
 
     def get_queryset(self, request):
         return (

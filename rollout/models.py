@@ -43,6 +43,28 @@ class Wave(models.Model):
         return f"Wave {self.number}: {self.name}"
 
 
+class WaveEvent(models.Model):
+    """Append-only record of every wave status change: from what to what, when, who (none for a
+    job, which may only pause) and why. Written by the wave services in the same transaction as
+    the change, so the timeline and the admin can say who stopped or cancelled a wave."""
+
+    wave = models.ForeignKey(Wave, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=20, choices=WaveStatus.choices)
+    to_status = models.CharField(max_length=20, choices=WaveStatus.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["wave", "at", "id"], name="rollout_waveevent_wave_at")]
+
+    def __str__(self) -> str:
+        return f"Wave {self.wave_id}: {self.from_status} → {self.to_status} at {self.at:%Y-%m-%d}"
+
+
 class Cohort(models.Model):
     """One agency inside one wave: how many seats it may hold (`seat_quota`) and the day its
     people are onboarded. Unfilled quota counts as planned seats in the cost projection."""

@@ -18,7 +18,8 @@ from import_export.tmp_storages import TempFolderStorage
 
 from agencies.models import Agency, BargainingUnit, CoordinatorAgency, Employee, UserAPIKey
 from licensing.models import BillingPeriod, Contract, CostSnapshot, Seat, SeatEvent, UsageDay
-from rollout.models import Cohort, Job, ReadinessCheck, Wave
+from rollout.models import Cohort, Job, ReadinessCheck, Wave, WaveEvent
+from rollout.services import wave_cancel
 from tests.factories import (
     AgencyFactory,
     BargainingUnitFactory,
@@ -30,6 +31,7 @@ from tests.factories import (
     SeatFactory,
     WaveFactory,
 )
+from tests.rollout.builders import manager
 
 pytestmark = pytest.mark.django_db
 
@@ -281,10 +283,26 @@ def test_wave_change_page__cohorts__inline_with_planning_fields(admin_client, on
     # When a superuser opens the wave
     response = admin_client.get(_url(Wave, "change", wave.pk))
     # Then the cohort is inline with agency, quota, onboarding date and status
-    (inline,) = response.context["inline_admin_formsets"]
+    inline, changes = response.context["inline_admin_formsets"]
     form = inline.formset.forms[0]
     assert {"agency", "seat_quota", "onboarding_date", "status"} <= set(form.fields)
     assert "approved_by" not in response.context["adminform"].form.fields
+    # And its status changes below, read-only
+    assert changes.formset.model is WaveEvent
+    assert not changes.has_add_permission
+
+
+def test_wave_change_page__status_changes__who_when_and_why(admin_client, one_of_each):
+    # Given a planned wave a rollout manager cancelled, saying why
+    wave = one_of_each[Wave]
+    Wave.objects.filter(pk=wave.pk).update(status="planned")
+    wave.refresh_from_db()
+    wave_cancel(wave=wave, actor=manager("eotss.rollout"), reason="Budget moved to FY28")
+
+    # When a superuser opens the wave, the change is listed with who and why
+    html = admin_client.get(_url(Wave, "change", wave.pk)).content.decode()
+    assert "Budget moved to FY28" in html
+    assert "eotss.rollout" in html
 
 
 def test_cohort_change_page__readiness_checks__inline(admin_client, one_of_each):

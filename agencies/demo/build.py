@@ -27,7 +27,7 @@ from licensing import pricing
 from licensing.choices import SeatStatus
 from licensing.models import Contract, PriceTier, Seat, SeatEvent
 from rollout.choices import SIGNED_GATES, WaveStatus
-from rollout.models import Cohort, ReadinessCheck, Wave
+from rollout.models import Cohort, ReadinessCheck, Wave, WaveEvent
 
 from . import plan
 from .scenario import (
@@ -60,6 +60,7 @@ MODELS = (
     "contracts",
     "price tiers",
     "waves",
+    "wave status changes",
     "cohorts",
     "readiness checks",
     "seats",
@@ -292,10 +293,42 @@ def _ensure_waves(
                 approved_at=_local(spec.approval_day, 15, tz) if approved else None,
             )
         )
+    specs = {spec.number: spec for spec in WAVES}
+    events = []
     for wave in Wave.objects.bulk_create(missing):
         by_number[wave.number] = wave
+        events += _wave_history(wave, specs[wave.number], user, as_of=as_of, tz=tz)
+    WaveEvent.objects.bulk_create(events)
     created["waves"] += len(missing)
+    created["wave status changes"] += len(events)
     return by_number
+
+
+def _wave_history(wave: Wave, spec, user, *, as_of: dt.date, tz: dt.tzinfo) -> list[WaveEvent]:
+    """The status changes that brought a demo wave where it stands at `as_of`, each by the
+    rollout office: approved a week ahead, started on the first day, completed after the last."""
+    steps = [
+        (spec.approval_day, WaveStatus.PLANNED, WaveStatus.APPROVED, "Readiness gates met"),
+        (spec.planned_start, WaveStatus.APPROVED, WaveStatus.IN_PROGRESS, "Window opens"),
+        (
+            spec.planned_end + dt.timedelta(days=1),
+            WaveStatus.IN_PROGRESS,
+            WaveStatus.COMPLETED,
+            "All cohorts onboarded",
+        ),
+    ]
+    return [
+        WaveEvent(
+            wave=wave,
+            from_status=before,
+            to_status=after,
+            at=_local(day, 15 if after == WaveStatus.APPROVED else 9, tz),
+            actor=user,
+            reason=why,
+        )
+        for day, before, after, why in steps
+        if day <= as_of
+    ]
 
 
 def _plan_missing_seats(

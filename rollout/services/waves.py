@@ -20,7 +20,7 @@ from licensing.services.cost import contract_lock
 
 from ..choices import CohortStatus, WaveStatus
 from ..gates import failing_gates
-from ..models import Cohort, Wave
+from ..models import Cohort, Wave, WaveEvent
 from ..selectors import wave_readiness
 
 logger = logging.getLogger(__name__)
@@ -94,11 +94,17 @@ def _move(
     previous = wave.status
     wave.status = to_status
     wave.save(update_fields=["status", "approved_by", "approved_at"])
+    WaveEvent.objects.create(
+        wave=wave,
+        from_status=previous,
+        to_status=to_status,
+        actor=actor if getattr(actor, "pk", None) else None,
+        reason=reason,
+    )
     if cohorts_to is not None:
         Cohort.objects.filter(wave=wave).exclude(status=CohortStatus.CANCELLED).update(
             status=cohorts_to
         )
-    # Waves have no event table of their own; the log line is the audit trail of who moved it.
     logger.info(
         "wave %s %s: %s -> %s by %s (%s)",
         wave.pk,

@@ -19,7 +19,7 @@ from django.db.models import Count
 from agencies.models import Agency, BargainingUnit, Employee
 from licensing import pricing
 from licensing.models import Contract, PriceTier, Seat, SeatEvent
-from rollout.models import Cohort, ReadinessCheck, Wave
+from rollout.models import Cohort, ReadinessCheck, Wave, WaveEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -128,12 +128,29 @@ def test_seed_demo__empty_database__prints_rows_created_per_model():
         "contracts": 1,
         "price tiers": 4,
         "waves": 5,
+        "wave status changes": WaveEvent.objects.count(),
         "cohorts": Cohort.objects.count(),
         "readiness checks": ReadinessCheck.objects.count(),
         "seats": Seat.objects.count(),
         "seat events": SeatEvent.objects.count(),
     }
     assert reported["employees"] > 700
+
+
+def test_seed_demo__waves__history_leads_to_each_wave_status():
+    # Given the demo as of 29 November 2026
+    seed("--scale", SMALL)
+
+    # Then every wave's recorded changes chain from planned to where the wave stands, each by
+    # the rollout office with a reason: the timeline can say who moved it and when
+    for wave in Wave.objects.prefetch_related("events"):
+        statuses = ["planned"]
+        for change in wave.events.all():
+            assert change.from_status == statuses[-1]
+            assert change.actor is not None and change.reason
+            statuses.append(change.to_status)
+        assert statuses[-1] == wave.status
+    assert WaveEvent.objects.filter(to_status="completed").exists()
 
 
 def test_seed_demo__same_seed_on_two_fresh_databases__identical_rows():

@@ -114,7 +114,7 @@ def test_calendar__post__not_allowed(client, plan):
 
 def test_calendar__coordinator__own_cohorts_and_their_waves_only(client, plan):
     # Given a coordinator of DPH, whose one cohort is in wave 7, beside EOHHS in wave 5
-    wave, cohort, dropped = plan
+    wave = plan[0]
     dph = AgencyFactory(code="DPH")
     own_wave = WaveFactory(number=7, contract=wave.contract)
     own = CohortFactory(wave=own_wave, agency=dph)

@@ -99,6 +99,10 @@ def test_wave_transition__allowed__moves_the_wave(rollout_manager, status, actio
     # Then the wave is in the action's target state, in the database too
     wave.refresh_from_db()
     assert wave.status == result.status == ACTIONS[action][1]
+    # And the change is on record: from, to, who and why
+    (change,) = wave.events.all()
+    assert (change.from_status, change.to_status) == (status, ACTIONS[action][1])
+    assert (change.actor, change.reason) == (rollout_manager, "plan")
 
 
 @pytest.mark.parametrize(("status", "action"), REFUSED)
@@ -121,6 +125,7 @@ def test_wave_transition__not_allowed__refused_naming_the_current_state(
     assert refused.value.context["current_status"] == status
     wave.refresh_from_db()
     assert wave.status == status
+    assert not wave.events.exists()
 
 
 def test_wave_start__completed_wave__message_reads_plainly(rollout_manager):
@@ -175,6 +180,9 @@ def test_wave_pause__by_a_job__allowed_but_not_by_a_person_without_the_role(roll
 
     # When a job (no actor) pauses it, it is paused: stopping is the safe direction
     assert wave_pause(wave=wave, actor=None, reason="ceiling alarm").status == "paused"
+    # And the record says no person did it, and why
+    (change,) = wave.events.all()
+    assert (change.actor, change.reason) == (None, "ceiling alarm")
 
 
 def test_wave_approve__gates_pass__records_who_and_when_and_readies_cohorts(rollout_manager):

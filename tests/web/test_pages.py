@@ -3,6 +3,7 @@ that every figure on a page is the one the cost engine, the selectors and the AP
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -14,7 +15,8 @@ from config.roles import AGENCY_COORDINATOR, API_READER, FINANCE, ROLLOUT_MANAGE
 from licensing.forecast import SetQuota, ShiftWave
 from licensing.models import BillingPeriod
 from licensing.services.cost import contract_cost_report, contract_forecast
-from tests.web.conftest import figures
+from rollout.models import WaveEvent
+from tests.web.conftest import at, figures
 
 ALL_ROLES = (ROLLOUT_MANAGER, FINANCE, AGENCY_COORDINATOR, API_READER)
 FIGURE_ROLES = (ROLLOUT_MANAGER, FINANCE, API_READER)
@@ -328,6 +330,35 @@ def test_timeline__coordinator__own_cohorts_only(login, world):
     assert 'data-cohort="AGA"' in html
     assert 'data-cohort="AGB"' not in html
     assert ">AGB<" not in html
+
+
+def test_timeline__wave_last_change__who_and_why_shown(login, world, users):
+    # Given wave 1, paused by the rollout manager with a reason, then resumed by them
+    wave = world["wave1"]
+    manager = users[ROLLOUT_MANAGER]
+    WaveEvent.objects.create(
+        wave=wave,
+        from_status="in_progress",
+        to_status="paused",
+        at=at(dt.date(2026, 6, 1)),
+        actor=manager,
+        reason="audit",
+    )
+    WaveEvent.objects.create(
+        wave=wave,
+        from_status="paused",
+        to_status="in_progress",
+        at=at(dt.date(2026, 6, 3)),
+        actor=manager,
+        reason="cleared",
+    )
+
+    # When the timeline is opened, the wave's latest change is named with who and why
+    html = login(ROLLOUT_MANAGER).get(reverse("web:timeline")).content.decode()
+    start = html.index('data-last-change="in_progress"')
+    line = html[html.index(">", start) + 1 : html.index("</span>", start)]
+    assert f"in progress 3 Jun 2026 by {manager.username}" in line
+    assert "cleared" in line
 
 
 def test_timeline__personal_calendar_link__works_without_signing_in(login, world, client):
