@@ -17,20 +17,18 @@ query for the chunk's seats, one for their existing usage days, one upsert.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models.functions import Lower
 
 from agencies.imports import values
 from agencies.imports.columns import Column, find_header
-from agencies.imports.jobs import JobProgress, job_begin, job_end
 from agencies.imports.reading import FileRejected, TabularFile
+from agencies.imports.run import ImportReport, ProgressCallback, import_in_job
 from agencies.imports.seen import SeenKeys
 from rollout.choices import JobKind
 from rollout.models import Job
@@ -40,7 +38,6 @@ from .models import Contract, Seat, UsageDay
 
 BATCH_SIZE = 1000
 UNKNOWN_LISTED = 200  # unknown e-mails named in the report; the rest are counted
-ProgressCallback = Callable[[int, int], None]
 
 # Aliases in order of preference: when a file has several date-like columns, the first wins.
 COLUMNS = (
@@ -75,13 +72,9 @@ COLUMNS = (
 
 
 @dataclass
-class UsageReport:
+class UsageReport(ImportReport[dict]):
     """What a usage import did (or, for a dry run or a rejected file, would have done)."""
 
-    filename: str
-    dry_run: bool
-    job_id: int | None = None
-    rows: int = 0
     new: int = 0
     changed: int = 0
     unchanged: int = 0
@@ -93,22 +86,9 @@ class UsageReport:
     no_seat_emails: Counter[str] = field(default_factory=Counter)
     seats_touched: int = 0
     last_active_moved: int = 0
-    warnings: list[str] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)
-    written: bool = False
-    seconds: float = 0.0
 
-    @property
-    def rejected(self) -> bool:
-        return bool(self.errors)
-
-    def counts(self) -> dict[str, object]:
+    def own_counts(self) -> dict[str, object]:
         return {
-            "filename": self.filename,
-            "dry_run": self.dry_run,
-            "rejected": self.rejected,
-            "written": self.written,
-            "rows": self.rows,
             "new": self.new,
             "changed": self.changed,
             "unchanged": self.unchanged,
@@ -122,13 +102,7 @@ class UsageReport:
             "seats_touched": self.seats_touched,
             "last_active_moved": self.last_active_moved,
             "errors": len(self.errors),
-            "warnings": self.warnings,
-            "seconds": round(self.seconds, 3),
         }
-
-
-class _Rollback(Exception):
-    pass
 
 
 def usage_import(
@@ -144,49 +118,15 @@ def usage_import(
     """Import the vendor's activity file for `contract` (default: the one active contract) in
     one transaction, and return the report; the run is recorded on a `rollout.Job` of kind
     usage_import. See the module docstring for the rules."""
-    started = time.perf_counter()
     report = UsageReport(filename=filename, dry_run=dry_run)
-    job = job_begin(
-        kind=JobKind.USAGE_IMPORT, subject=filename, actor=actor, dry_run=dry_run, job=job
-    )
-    report.job_id = job.pk
-    side = JobProgress(job)
 
-    def tell(done: int, total: int) -> None:
-        side(done, total)
-        if progress is not None:
-            progress(done, total)
+    def start(job: Job, tell: ProgressCallback) -> Callable[[], None]:
+        chosen = contract or _only_active_contract()
+        return _UsageRun(TabularFile(file, filename), report, chosen, tell).execute
 
-    try:
-        try:
-            contract = contract or _only_active_contract()
-            with transaction.atomic():
-                _UsageRun(TabularFile(file, filename), report, contract, tell).execute()
-                if report.rejected or dry_run:
-                    raise _Rollback
-                report.written = True
-        except _Rollback:
-            pass
-        except FileRejected as exc:
-            report.errors = [{"line": exc.line, "column": exc.column, "reason": exc.reason}]
-    except Exception as exc:
-        job_end(
-            job,
-            ok=False,
-            done=report.rows,
-            outcome=report.counts(),
-            errors=[{"line": None, "column": None, "reason": repr(exc)}],
-        )
-        raise
-    finally:
-        side.close()
-    report.seconds = time.perf_counter() - started
-    job_end(
-        job, ok=not report.rejected, done=report.rows, outcome=report.counts(), errors=report.errors
+    return import_in_job(
+        report, kind=JobKind.USAGE_IMPORT, actor=actor, job=job, progress=progress, start=start
     )
-    if progress is not None:
-        progress(report.rows, report.rows)
-    return report
 
 
 def _only_active_contract() -> Contract:

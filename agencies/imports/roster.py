@@ -19,11 +19,10 @@ One pass over the file, in one transaction, a constant amount of memory:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -34,8 +33,7 @@ from rollout.choices import JobKind
 from rollout.models import Job
 
 from .columns import find_header
-from .jobs import JobProgress, job_begin, job_end
-from .reading import FileRejected, TabularFile
+from .reading import TabularFile
 from .roster_rows import (
     COLUMNS,
     FIELD_COLUMN,
@@ -46,12 +44,12 @@ from .roster_rows import (
     new_employee_defaults,
     parse_row,
 )
+from .run import ImportReport, ProgressCallback, import_in_job
 from .seen import SeenKeys
 from .separation import revoke_separated_seats
 from .writes import insert_employees, insert_history, update_employees
 
 BATCH_SIZE = 1000
-ProgressCallback = Callable[[int, int], None]
 _EXISTING = ("id", "employee_number", *FIELDS, "updated_at")
 _LOCK_KEY = 0x5EA7_0001  # one roster import at a time (PostgreSQL advisory lock)
 
@@ -75,13 +73,9 @@ class RosterError:
 
 
 @dataclass
-class RosterReport:
+class RosterReport(ImportReport[RosterError]):
     """What an import did (or, for a dry run or a rejected file, would have done)."""
 
-    filename: str
-    dry_run: bool
-    job_id: int | None = None
-    rows: int = 0
     new: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -89,22 +83,9 @@ class RosterReport:
     agency_changed: int = 0
     newly_separated: int = 0
     seats_revoked: int = 0
-    warnings: list[str] = field(default_factory=list)
-    errors: list[RosterError] = field(default_factory=list)
-    written: bool = False
-    seconds: float = 0.0
 
-    @property
-    def rejected(self) -> bool:
-        return bool(self.errors)
-
-    def counts(self) -> dict[str, object]:
+    def own_counts(self) -> dict[str, object]:
         return {
-            "filename": self.filename,
-            "dry_run": self.dry_run,
-            "rejected": self.rejected,
-            "written": self.written,
-            "rows": self.rows,
             "new": self.new,
             "updated": self.updated,
             "unchanged": self.unchanged,
@@ -113,13 +94,13 @@ class RosterReport:
             "agency_changed": self.agency_changed,
             "newly_separated": self.newly_separated,
             "seats_revoked": self.seats_revoked,
-            "warnings": self.warnings,
-            "seconds": round(self.seconds, 3),
         }
 
+    def error(self, line: int | None, column: str | None, reason: str) -> RosterError:
+        return RosterError(line, column, reason)
 
-class _Rollback(Exception):
-    """Leaves the import's atomic block without committing."""
+    def error_dicts(self) -> list[dict]:
+        return [e.as_dict() for e in self.errors]
 
 
 def roster_import(
@@ -144,61 +125,28 @@ def roster_import(
     The progress and outcome are recorded on a `rollout.Job` of kind roster_import (created
     unless one is handed in); `progress(done, estimated_total)` is called after each chunk.
     Call it outside a transaction so the job row stays visible whatever the outcome."""
-    started = time.perf_counter()
     report = RosterReport(filename=filename, dry_run=dry_run)
-    job = job_begin(
-        kind=JobKind.ROSTER_IMPORT, subject=filename, actor=actor, dry_run=dry_run, job=job
-    )
-    report.job_id = job.pk
-    side_progress = JobProgress(job)
 
-    def tell(done: int, total: int) -> None:
-        side_progress(done, total)
-        if progress is not None:
-            progress(done, total)
-
-    try:
+    def start(job: Job, tell: ProgressCallback) -> Callable[[], None]:
         source = TabularFile(file, filename)
-        try:
-            with transaction.atomic():
-                run = _RosterRun(source, report, actor=actor, job=job, progress=tell)
-                run.execute()
-                if report.rejected or dry_run:
-                    raise _Rollback
-                report.written = True
-        except _Rollback:
-            pass
-        except FileRejected as exc:
-            report.errors = [RosterError(exc.line, exc.column, exc.reason)]
-        except IntegrityError as exc:
-            # Checked rows can still collide with a change committed by someone else meanwhile.
-            report.errors.append(
-                RosterError(None, None, f"The database refused the import ({exc}); run it again.")
-            )
-            report.written = False
-    except Exception as exc:
-        report.seconds = time.perf_counter() - started
-        job_end(
-            job,
-            ok=False,
-            done=report.rows,
-            outcome=report.counts(),
-            errors=[{"line": None, "column": None, "reason": repr(exc)}],
+        return _RosterRun(source, report, actor=actor, job=job, progress=tell).execute
+
+    def conflict(exc: IntegrityError) -> None:
+        # Checked rows can still collide with a change committed by someone else meanwhile.
+        report.errors.append(
+            RosterError(None, None, f"The database refused the import ({exc}); run it again.")
         )
-        raise
-    finally:
-        side_progress.close()
-    report.seconds = time.perf_counter() - started
-    job_end(
-        job,
-        ok=not report.rejected,
-        done=report.rows,
-        outcome=report.counts(),
-        errors=[e.as_dict() for e in report.errors],
+        report.written = False
+
+    return import_in_job(
+        report,
+        kind=JobKind.ROSTER_IMPORT,
+        actor=actor,
+        job=job,
+        progress=progress,
+        start=start,
+        on_conflict=conflict,
     )
-    if progress is not None:
-        progress(report.rows, report.rows)
-    return report
 
 
 class _RosterRun:
@@ -486,6 +434,7 @@ class _RosterRun:
             for column, key in (("employee_number", number), ("email", email)):
                 if key and (column, key) in wanted:
                     lines.setdefault((column, key), []).append(line)
+        uncounted: set[int] = set()
         for line, column, key, category in self.candidates:
             found = lines.get((column, key), [line])
             first = found[0]
@@ -494,7 +443,9 @@ class _RosterRun:
             label = "employee number" if column == "employee_number" else "e-mail"
             reason = f"duplicate {label} '{key}' in the file: also on line {first}"
             self._replace(line, column, reason)
-            self._uncount(category)
+            if line not in uncounted:  # a row repeating both keys was counted once
+                uncounted.add(line)
+                self._uncount(category)
         for (line, column), fallback in self.suspected.items():
             found = lines.get((column, self._key_on(line, column)), [])
             if len(found) < 2:

@@ -251,6 +251,19 @@ def test_roster__duplicates_inside_file__both_keys_reported_with_first_line(code
     assert Employee.objects.count() == 0
 
 
+def test_roster__invalid_row_then_valid_repeat__counted_once_as_invalid(codes):
+    # Given a row refused for its agency, then the corrected row under the same number and e-mail
+    report = run(
+        roster("E1,ann@x.org,Ann,Lee,ZZZ,,,active,,", "E1,ann@x.org,Ann,Lee,AGA,,,active,,")
+    )
+
+    # Then both lines are invalid (the second repeats both keys of the first), and no count
+    # goes below zero: the repeat was counted new once, so it is taken off once
+    assert errors_of(report) == [(2, "agency_code"), (3, "employee_number"), (3, "email")]
+    assert (report.new, report.invalid) == (0, 2)
+    assert Employee.objects.count() == 0
+
+
 def test_roster__duplicates_far_apart__found_across_chunks(codes):
     lines = [f"E{i},p{i}@x.org,P,{i},AGA,,,active,," for i in range(2500)]
     lines.append("E7,again@x.org,P,Again,AGA,,,active,,")
