@@ -145,6 +145,32 @@ class Seat(models.Model):
         return f"Seat {self.pk} ({self.status})"
 
 
+class SeatEventManager(models.Manager):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        _copy_seat_keys(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+def _copy_seat_keys(events: list["SeatEvent"]) -> None:
+    """Fill the seat's contract, agency and cohort into events built without them (`for_seat`
+    sets them), so a writer that knows only DESIGN.md's fields still writes whole events."""
+    missing = [e for e in events if e.contract_id is None or e.agency_id is None]
+    if not missing:
+        return
+    seats = {
+        pk: (contract, agency, cohort)
+        for pk, contract, agency, cohort in Seat.objects.filter(
+            pk__in={e.seat_id for e in missing}
+        ).values_list("pk", "contract_id", "agency_id", "cohort_id")
+    }
+    for event in missing:
+        contract, agency, cohort = seats[event.seat_id]
+        event.contract_id, event.agency_id = contract, agency
+        if event.cohort_id is None:
+            event.cohort_id = cohort
+
+
 class SeatEvent(models.Model):
     """Append-only log of every seat status change: who moved it, when, from what to what and
     why. Billing history is derived from it, so rows are never edited or deleted, and a seat's
@@ -190,6 +216,8 @@ class SeatEvent(models.Model):
         "rollout.Job", null=True, blank=True, on_delete=models.PROTECT, related_name="seat_events"
     )
 
+    objects = SeatEventManager()
+
     class Meta:
         ordering = ["at", "id"]
         constraints = [
@@ -220,6 +248,11 @@ class SeatEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.seat_id}: {self.from_status or '∅'} → {self.to_status} at {self.at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            _copy_seat_keys([self])
+        super().save(*args, **kwargs)
 
     @classmethod
     def for_seat(cls, seat: Seat, **fields) -> "SeatEvent":
