@@ -153,8 +153,10 @@ class SeatEventManager(models.Manager):
 
 
 def _copy_seat_keys(events: list["SeatEvent"]) -> None:
-    """Fill the seat's contract, agency and cohort into events built without them (`for_seat`
-    sets them), so a writer that knows only DESIGN.md's fields still writes whole events."""
+    """Fill what an event written with only DESIGN.md's fields leaves out: its seat's contract,
+    agency and cohort (`for_seat` sets them), and `from_at`, the time of the seat's previous
+    event (in this batch or already stored)."""
+    _fill_from_at(events)
     missing = [e for e in events if e.contract_id is None or e.agency_id is None]
     if not missing:
         return
@@ -169,6 +171,22 @@ def _copy_seat_keys(events: list["SeatEvent"]) -> None:
         event.contract_id, event.agency_id = contract, agency
         if event.cohort_id is None:
             event.cohort_id = cohort
+
+
+def _fill_from_at(events: list["SeatEvent"]) -> None:
+    need = [e for e in events if e.from_status and e.from_at is None and e.at is not None]
+    if not need:
+        return
+    seats = {e.seat_id for e in need}
+    earlier: dict[int, list] = {}
+    stored = SeatEvent.objects.filter(seat_id__in=seats).values_list("seat_id", "at")
+    for seat_id, when in [*stored, *((e.seat_id, e.at) for e in events if e.seat_id in seats)]:
+        if when is not None:
+            earlier.setdefault(seat_id, []).append(when)
+    for event in need:
+        before = [when for when in earlier[event.seat_id] if when < event.at]
+        if before:
+            event.from_at = max(before)
 
 
 class SeatEvent(models.Model):

@@ -53,3 +53,25 @@ def test_seat_event__created_or_bulk_created_without_the_copies__filled_from_the
         1: {"DOR": 1},
         2: {"DOR": 1},
     }
+
+
+def test_seat_event__from_at_left_out__taken_from_the_previous_event(seat):
+    # Given a history written without `from_at`: the first event saved, the next two in bulk
+    SeatEvent.objects.create(seat=seat, to_status="requested", at=at(dt.date(2026, 1, 20)))
+    SeatEvent.objects.bulk_create(
+        [
+            SeatEvent(
+                seat=seat, from_status="requested", to_status="active", at=at(dt.date(2026, 2, 2))
+            ),
+            SeatEvent(
+                seat=seat, from_status="active", to_status="suspended", at=at(dt.date(2026, 3, 10))
+            ),
+        ]
+    )
+
+    # Then each event says when the seat entered the state it leaves
+    assert list(SeatEvent.objects.order_by("at").values_list("from_at", flat=True)) == [
+        None,
+        at(dt.date(2026, 1, 20)),
+        at(dt.date(2026, 2, 2)),
+    ]
