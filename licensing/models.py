@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from .choices import BillingBasis, BillingLineStatus, SeatStatus, TierMode
+from .plain_events import SeatEventManager, fill_plain_events, sync_seat_moments
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -145,50 +146,6 @@ class Seat(models.Model):
         return f"Seat {self.pk} ({self.status})"
 
 
-class SeatEventManager(models.Manager):
-    def bulk_create(self, objs, *args, **kwargs):
-        objs = list(objs)
-        _copy_seat_keys(objs)
-        return super().bulk_create(objs, *args, **kwargs)
-
-
-def _copy_seat_keys(events: list["SeatEvent"]) -> None:
-    """Fill what an event written with only DESIGN.md's fields leaves out: its seat's contract,
-    agency and cohort (`for_seat` sets them), and `from_at`, the time of the seat's previous
-    event (in this batch or already stored)."""
-    _fill_from_at(events)
-    missing = [e for e in events if e.contract_id is None or e.agency_id is None]
-    if not missing:
-        return
-    seats = {
-        pk: (contract, agency, cohort)
-        for pk, contract, agency, cohort in Seat.objects.filter(
-            pk__in={e.seat_id for e in missing}
-        ).values_list("pk", "contract_id", "agency_id", "cohort_id")
-    }
-    for event in missing:
-        contract, agency, cohort = seats[event.seat_id]
-        event.contract_id, event.agency_id = contract, agency
-        if event.cohort_id is None:
-            event.cohort_id = cohort
-
-
-def _fill_from_at(events: list["SeatEvent"]) -> None:
-    need = [e for e in events if e.from_status and e.from_at is None and e.at is not None]
-    if not need:
-        return
-    seats = {e.seat_id for e in need}
-    earlier: dict[int, list] = {}
-    stored = SeatEvent.objects.filter(seat_id__in=seats).values_list("seat_id", "at")
-    for seat_id, when in [*stored, *((e.seat_id, e.at) for e in events if e.seat_id in seats)]:
-        if when is not None:
-            earlier.setdefault(seat_id, []).append(when)
-    for event in need:
-        before = [when for when in earlier[event.seat_id] if when < event.at]
-        if before:
-            event.from_at = max(before)
-
-
 class SeatEvent(models.Model):
     """Append-only log of every seat status change: who moved it, when, from what to what and
     why. Billing history is derived from it, so rows are never edited or deleted, and a seat's
@@ -268,9 +225,10 @@ class SeatEvent(models.Model):
         return f"{self.seat_id}: {self.from_status or '∅'} → {self.to_status} at {self.at:%Y-%m-%d}"
 
     def save(self, *args, **kwargs):
-        if self._state.adding:
-            _copy_seat_keys([self])
+        plain = self._state.adding and fill_plain_events([self])
         super().save(*args, **kwargs)
+        if plain:
+            sync_seat_moments({self.seat_id})
 
     @classmethod
     def for_seat(cls, seat: Seat, **fields) -> "SeatEvent":

@@ -75,3 +75,28 @@ def test_seat_event__from_at_left_out__taken_from_the_previous_event(seat):
         at(dt.date(2026, 1, 20)),
         at(dt.date(2026, 2, 2)),
     ]
+
+
+def test_plain_history__active_seat__billed_from_its_activation_not_from_now(db):
+    # Given a seat written the plain way: the row (its status_changed_at left to default to
+    # now), then its events, the last one activating it on 2 February
+    contract = ContractFactory(start_date=dt.date(2026, 1, 1), end_date=dt.date(2026, 6, 30))
+    agency = AgencyFactory(code="DOR")
+    seat = Seat.objects.create(
+        contract=contract, employee=EmployeeFactory(agency=agency), agency=agency, status="active"
+    )
+    SeatEvent.objects.bulk_create(
+        [
+            SeatEvent(seat=seat, to_status="requested", at=at(dt.date(2026, 1, 20))),
+            SeatEvent(
+                seat=seat, from_status="requested", to_status="active", at=at(dt.date(2026, 2, 2))
+            ),
+        ]
+    )
+
+    # Then the seat is active since that event, and billable from February to April
+    seat.refresh_from_db()
+    assert seat.status_changed_at == at(dt.date(2026, 2, 2))
+    inputs = contract_cost_inputs(contract, dt.date(2026, 4, 15), cohorts=())
+    assert sorted(k for k, v in inputs.billable.items() if v) == [1, 2, 3]
+    assert inputs.active_by_cohort == {None: 1}
