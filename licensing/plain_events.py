@@ -36,6 +36,8 @@ def fill_plain_events(events) -> set[int]:
         ).values_list("pk", "contract_id", "agency_id", "cohort_id")
     }
     for event in missing:
+        if event.seat_id not in keys:
+            continue  # no such seat: the insert's foreign key check says so
         contract, agency, cohort = keys[event.seat_id]
         event.contract_id, event.agency_id = contract, agency
         if event.cohort_id is None:

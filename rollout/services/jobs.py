@@ -69,16 +69,15 @@ def jobs_requeue_stalled(*, now: dt.datetime | None = None) -> list[int]:
     with no end, for longer than a live job could; after `MAX_REQUEUES` tries, mark it failed.
     Returns the ids queued again."""
     now = now or timezone.now()
-    activations = Job.objects.filter(kind=JobKind.COHORT_ACTIVATION, cohort__isnull=False)
-    stalled = activations.filter(
-        Q(status=JobStatus.QUEUED, queued_at__lt=now - QUEUED_STALL)
-        | Q(status=JobStatus.RUNNING, started_at__lt=now - RUNNING_STALL)
+    stalled = Q(status=JobStatus.QUEUED, queued_at__lt=now - QUEUED_STALL) | Q(
+        status=JobStatus.RUNNING, started_at__lt=now - RUNNING_STALL
     )
+    activations = Job.objects.filter(kind=JobKind.COHORT_ACTIVATION, cohort__isnull=False)
     queued = []
-    for pk in stalled.order_by("id").values_list("pk", flat=True):
+    for pk in activations.filter(stalled).order_by("id").values_list("pk", flat=True):
         with transaction.atomic():
-            # Locked and re-read: a worker may have finished it since the list was taken.
-            job = Job.objects.select_for_update().filter(pk=pk, status__in=_OPEN).first()
+            # Locked and re-read: a worker may have finished or restarted it since.
+            job = Job.objects.select_for_update().filter(stalled, pk=pk).first()
             if job is None:
                 continue
             if job.requeued >= MAX_REQUEUES:
@@ -98,6 +97,3 @@ def jobs_requeue_stalled(*, now: dt.datetime | None = None) -> list[int]:
         log.warning("job %s stalled; queued again (try %s)", job.pk, job.requeued)
         queued.append(job.pk)
     return queued
-
-
-_OPEN = (JobStatus.QUEUED, JobStatus.RUNNING)
