@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api.serializers import ReasonSerializer, StrictSerializer
 
 from ..choices import SIGNED_GATES, GateKind
-from ..models import Cohort, Job, Wave
+from ..models import Cohort, Job, Wave, WaveEvent
 
 # The gates a person signs off (training readiness is computed, never signed).
 SIGNED_GATE_CHOICES = [(k.value, k.label) for k in SIGNED_GATES]
 
 
+class WaveChangeSerializer(serializers.ModelSerializer):
+    """One recorded status change of a wave."""
+
+    by = serializers.SlugRelatedField(
+        source="actor",
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who made it; null for a job (which may only pause).",
+    )
+
+    class Meta:
+        model = WaveEvent
+        fields = ["from_status", "to_status", "at", "by", "reason"]
+        read_only_fields = fields
+
+
 class WaveSerializer(serializers.ModelSerializer):
     approved_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
+    )
+    last_change = serializers.SerializerMethodField(
+        help_text="The wave's latest status change: who moved it, when and why (null before any)."
     )
 
     class Meta:
@@ -30,8 +51,18 @@ class WaveSerializer(serializers.ModelSerializer):
             "planned_end",
             "approved_by",
             "approved_at",
+            "last_change",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(WaveChangeSerializer(allow_null=True))
+    def get_last_change(self, wave: Wave) -> dict | None:
+        # The view prefetches the changes newest first as `changes`; a wave written outside the
+        # view (an action's answer) reads its own.
+        changes = getattr(wave, "changes", None)
+        if changes is None:
+            changes = list(wave.events.select_related("actor").order_by("-at", "-id")[:1])
+        return WaveChangeSerializer(changes[0]).data if changes else None
 
 
 class WaveActionInputSerializer(ReasonSerializer):

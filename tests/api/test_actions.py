@@ -147,9 +147,19 @@ def test_wave_actions__pause_and_resume__moved_by_the_manager(manager, world):
     paused = manager.post(f"/api/v1/waves/{world['wave'].pk}/pause/", {"reason": "incident"})
     resumed = manager.post(f"/api/v1/waves/{world['wave'].pk}/resume/", {})
 
-    # Then each answer shows the wave's new status
+    # Then each answer shows the wave's new status, and its latest change: who, what and why
     assert paused.json()["status"] == "paused"
     assert resumed.json()["status"] == "in_progress"
+    change = paused.json()["last_change"]
+    assert (change["from_status"], change["to_status"]) == ("in_progress", "paused")
+    assert (change["by"], change["reason"]) == ("manager", "incident")
+    # And the list says the same of the wave as it stands now
+    listed = manager.get("/api/v1/waves/").json()["results"]
+    (wave,) = [w for w in listed if w["id"] == world["wave"].pk]
+    assert (wave["last_change"]["to_status"], wave["last_change"]["by"]) == (
+        "in_progress",
+        "manager",
+    )
 
 
 def test_readiness__sign_off_then_reopen__gate_follows(manager, world):
