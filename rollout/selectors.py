@@ -16,7 +16,7 @@ from licensing.models import Contract, Seat
 
 from .choices import CohortStatus
 from .gates import CohortReadiness, SignOff
-from .models import Cohort, ReadinessCheck, Wave
+from .models import Cohort, ReadinessCheck, Wave, WaveEvent
 
 _ACTIVE = Q(agency__employees__employment_status=EmploymentStatus.ACTIVE)
 _TRAINED = (
@@ -159,3 +159,22 @@ def calendar_waves(agency_ids: frozenset[int] | None = None) -> QuerySet[Wave]:
 
 def wave_cohorts(wave: Wave) -> QuerySet[Cohort]:
     return wave.cohorts.select_related("agency").order_by("agency__code")
+
+
+def wave_last_change(wave: Wave) -> WaveEvent | None:
+    """The wave's latest recorded status change, from `with_changes`' prefetch when it ran."""
+    changes = getattr(wave, "changes", None)
+    if changes is None:
+        changes = list(_changes_newest_first().filter(wave=wave)[:1])
+    return changes[0] if changes else None
+
+
+def with_changes(waves: QuerySet[Wave]) -> QuerySet[Wave]:
+    """`waves` with their status changes prefetched newest first (one query for all)."""
+    return waves.prefetch_related(
+        Prefetch("events", queryset=_changes_newest_first(), to_attr="changes")
+    )
+
+
+def _changes_newest_first() -> QuerySet[WaveEvent]:
+    return WaveEvent.objects.select_related("actor").order_by("-at", "-id")

@@ -20,8 +20,8 @@ from licensing import charts
 from .calendar import calendar_url_query
 from .choices import CohortStatus, WaveStatus
 from .gates import cohort_gates
-from .models import Cohort, Wave, WaveEvent
-from .selectors import wave_readiness
+from .models import Cohort, Wave
+from .selectors import wave_last_change, wave_readiness, with_changes
 
 # Gates still decide something for a cohort not yet onboarding in a wave that is not over:
 # they hold up the wave's approval, start or resumption, or the cohort's activation.
@@ -71,12 +71,10 @@ class TimelinePage(PageMixin, TemplateView):
         waves = Wave.objects.filter(contract=contract)
         if not scope.is_all:
             waves = waves.filter(Exists(scope.filter(Cohort.objects.filter(wave=OuterRef("pk")))))
-        changes = WaveEvent.objects.select_related("actor").order_by("-at", "-id")
         waves = list(
-            waves.prefetch_related(
-                Prefetch("cohorts", queryset=cohorts),
-                Prefetch("events", queryset=changes, to_attr="changes"),
-            ).order_by("number")
+            with_changes(waves)
+            .prefetch_related(Prefetch("cohorts", queryset=cohorts))
+            .order_by("number")
         )
 
         today = timezone.localdate()
@@ -102,7 +100,7 @@ class TimelinePage(PageMixin, TemplateView):
             plan.append(
                 {
                     "wave": wave,
-                    "last_change": wave.changes[0] if wave.changes else None,
+                    "last_change": wave_last_change(wave),
                     "cohorts": items,
                     "gated": bool(pending),
                     "failing_total": failing_total,

@@ -9,6 +9,7 @@ from config.api.serializers import ReasonSerializer, StrictSerializer
 
 from ..choices import SIGNED_GATES, GateKind
 from ..models import Cohort, Job, Wave, WaveEvent
+from ..selectors import wave_last_change
 
 # The gates a person signs off (training readiness is computed, never signed).
 SIGNED_GATE_CHOICES = [(k.value, k.label) for k in SIGNED_GATES]
@@ -57,12 +58,8 @@ class WaveSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(WaveChangeSerializer(allow_null=True))
     def get_last_change(self, wave: Wave) -> dict | None:
-        # The view prefetches the changes newest first as `changes`; a wave written outside the
-        # view (an action's answer) reads its own.
-        changes = getattr(wave, "changes", None)
-        if changes is None:
-            changes = list(wave.events.select_related("actor").order_by("-at", "-id")[:1])
-        return WaveChangeSerializer(changes[0]).data if changes else None
+        change = wave_last_change(wave)
+        return WaveChangeSerializer(change).data if change else None
 
 
 class WaveActionInputSerializer(ReasonSerializer):

@@ -4,7 +4,7 @@ as the service's `BusinessRuleError` (409 with its code)."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -17,8 +17,8 @@ from config.api.permissions import MANAGE, READ, AgencyScopedMixin, ApiMethodsMi
 from config.api.serializers import validated
 
 from ..gates import cohort_gates
-from ..models import Cohort, Job, Wave, WaveEvent
-from ..selectors import wave_readiness
+from ..models import Cohort, Job, Wave
+from ..selectors import wave_readiness, with_changes
 from ..services import (
     cohort_activation_enqueue,
     readiness_reopen,
@@ -82,11 +82,8 @@ class WaveViewSet(ApiMethodsMixin, viewsets.ReadOnlyModelViewSet):
     roles = {"list": READ, "retrieve": READ, **{name: MANAGE for name in WAVE_ACTIONS}}
 
     def get_queryset(self):
-        changes = WaveEvent.objects.select_related("actor").order_by("-at", "-id")
-        waves = (
-            Wave.objects.select_related("approved_by")
-            .prefetch_related(Prefetch("events", queryset=changes, to_attr="changes"))
-            .order_by("contract_id", "number", "id")
+        waves = with_changes(Wave.objects.select_related("approved_by")).order_by(
+            "contract_id", "number", "id"
         )
         if getattr(self, "swagger_fake_view", False):
             return waves.none()
