@@ -16,15 +16,14 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from kombu.exceptions import OperationalError as BrokerUnreachable
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from config.middleware import CACHE_AND_BROKER_ERRORS
 
 log = logging.getLogger(__name__)
 
 SCHEDULED_TTL = 600  # seconds: a lost job's marker expires and the next change queues afresh
 MAX_WAIT = 300  # seconds: a never-ending burst still gets a fresh snapshot this often
-_UNREACHABLE = (BrokerUnreachable, RedisConnectionError, RedisTimeoutError, OSError)
+_UNREACHABLE = (*CACHE_AND_BROKER_ERRORS, OSError)
 
 
 def _keys(contract_id: int) -> tuple[str, str]:
