@@ -26,10 +26,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from config.errors import BusinessRuleError
 from config.roles import AGENCY_COORDINATOR, FINANCE, ROLLOUT_MANAGER, has_role
+from core.choices import JobKind, JobStatus
+from core.models import Job
 from licensing.exports import FORMATS, KINDS, ExportFilters, escape_cell, export_build
 from licensing.models import Contract
-from rollout.choices import JobKind, JobStatus
-from rollout.models import Job
 
 from .imports.admin_flow import roster_upload_confirm, roster_upload_start
 from .models import Agency, BargainingUnit, CoordinatorAgency, Employee, UserAPIKey
@@ -38,7 +38,7 @@ from .resources import AgencyResource, BargainingUnitResource, EmployeeResource
 
 class AuditedExportMixin:
     """The standard export, made safe to open and recorded: text cells that a spreadsheet
-    would run as a formula get a leading apostrophe, and each export is a `rollout.Job` of kind
+    would run as a formula get a leading apostrophe, and each export is a `core.Job` of kind
     export (who, which model, how many rows, when)."""
 
     def get_data_for_export(self, request, queryset, **kwargs):
@@ -227,7 +227,7 @@ class EmployeeAdmin(
             )
             .exclude(status=JobStatus.FAILED)
             .exists(),
-            "job_admin_url": reverse("admin:rollout_job_change", args=[job.pk]),
+            "job_admin_url": reverse("admin:core_job_change", args=[job.pk]),
         }
         return TemplateResponse(request, "admin/agencies/employee/import_roster_job.html", context)
 

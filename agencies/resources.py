@@ -135,7 +135,7 @@ class EmployeeResource(resources.ModelResource):
 
     The bulk writes bypass `save()`, so they write the employee history themselves (who, and
     "admin import <file>"), and after the rows are in, employees whose row says `separated`
-    have their open seats revoked through `seats_move_bulk`, with a `rollout.Job` that names the
+    have their open seats revoked through `seats_move_bulk`, with a `core.Job` that names the
     file: the same rules as the fast roster import (`agencies.imports`), which HR's big files
     should use.
     """
@@ -264,8 +264,8 @@ class EmployeeResource(resources.ModelResource):
         if result.has_errors() or result.has_validation_errors() or not self._separated:
             return
         from agencies.imports.separation import revoke_separated_seats
-        from rollout.choices import JobKind, JobStatus
-        from rollout.models import Job
+        from core.choices import JobKind, JobStatus
+        from core.models import Job
 
         job = Job.objects.create(
             kind=JobKind.ROSTER_IMPORT,

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from rollout.models import Job
+from core.models import Job
 
 from .imports.admin_flow import roster_upload_run
 

@@ -31,13 +31,14 @@ from config.api.permissions import (
     personal_scope,
 )
 from config.roles import AGENCY_COORDINATOR, API_READER, FINANCE, ROLLOUT_MANAGER, has_role
+from core.models import Job
 from licensing import charts
 from licensing.api.selectors import seat_counts
 from licensing.choices import SeatStatus
 from licensing.models import Contract, Seat
 from rollout.choices import CohortStatus, WaveStatus
 from rollout.gates import cohort_gates
-from rollout.models import Cohort, Job
+from rollout.models import Cohort
 from rollout.selectors import wave_readiness
 
 from .models import Agency, Employee

@@ -3,7 +3,7 @@
 Kinds: `employees`, `seats`, `seat-events`, `billing-lines`, `chargeback`. Rollout managers and
 finance export everything; agency coordinators export their own agencies' rows (and no billing
 lines, which are the whole contract's); API readers do not export. Every export is recorded as a
-`rollout.Job` of kind export (who, what, when), whose id comes back in `X-Export-Job`.
+`core.Job` of kind export (who, what, when), whose id comes back in `X-Export-Job`.
 
 `format` is read by the view, not by DRF's content negotiation (which would look for a renderer
 named csv), so errors still answer in the API's JSON error shape.

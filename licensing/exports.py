@@ -5,7 +5,7 @@ the chargeback by agency, as CSV or XLSX, safe to open and recorded.
   `@`, a tab or a carriage return) is written with a leading apostrophe, so it shows as text;
   the roster and usage imports take that apostrophe off again, so an export imports back
   unchanged (docs/imports.md).
-- Every export is recorded as a `rollout.Job` of kind `export`: who, what (kind, format,
+- Every export is recorded as a `core.Job` of kind `export`: who, what (kind, format,
   filters, the agencies in scope), when, and how many rows.
 - `agency_ids` limits the rows to some agencies (an agency coordinator's scope); None is all.
 - The employees export has exactly the roster's columns, so it is a valid roster file.
@@ -29,8 +29,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from agencies.models import Employee
-from rollout.choices import JobKind, JobStatus
-from rollout.models import Job
+from core.choices import JobKind, JobStatus
+from core.models import Job
 
 from . import pricing
 from .models import BillingPeriod, Contract, Seat, SeatEvent
@@ -417,7 +417,7 @@ def export_build(
     agency_ids: frozenset[int] | None = None,
     via: str = "api",
 ) -> ExportFile:
-    """Build one export file and record who exported what, when, as a `rollout.Job` of kind
+    """Build one export file and record who exported what, when, as a `core.Job` of kind
     export. `agency_ids` (None: every agency) keeps only those agencies' rows; `via` says
     where it was asked for ("api", "admin"). Raises KeyError for an unknown kind or format."""
     spec = KINDS[kind]

@@ -188,7 +188,7 @@ class SeatEvent(models.Model):
     )
     reason = models.TextField(blank=True)
     job = models.ForeignKey(
-        "rollout.Job", null=True, blank=True, on_delete=models.PROTECT, related_name="seat_events"
+        "core.Job", null=True, blank=True, on_delete=models.PROTECT, related_name="seat_events"
     )
 
     objects = SeatEventManager()

@@ -30,8 +30,8 @@ from agencies.imports.columns import Column, find_header
 from agencies.imports.reading import FileRejected, TabularFile
 from agencies.imports.run import ImportReport, ProgressCallback, import_in_job
 from agencies.imports.seen import SeenKeys
-from rollout.choices import JobKind
-from rollout.models import Job
+from core.choices import JobKind
+from core.models import Job
 
 from .choices import SeatStatus
 from .models import Contract, Seat, UsageDay
@@ -116,7 +116,7 @@ def usage_import(
     job: Job | None = None,
 ) -> UsageReport:
     """Import the vendor's activity file for `contract` (default: the one active contract) in
-    one transaction, and return the report; the run is recorded on a `rollout.Job` of kind
+    one transaction, and return the report; the run is recorded on a `core.Job` of kind
     usage_import. See the module docstring for the rules."""
     report = UsageReport(filename=filename, dry_run=dry_run)
 

@@ -1,9 +1,9 @@
 """Admin for the rollout plan: waves with their cohorts, cohorts with their readiness gates, and
-the progress records of long jobs.
+the status changes they went through.
 
 A wave's approval (`status`, `approved_by`, `approved_at`) and a gate's sign-off (`is_met`,
 `met_at`, `signed_off_by`) are read-only here: they go through the rollout services, which check
-the rules and record who acted. Jobs are written by the jobs themselves and only viewed here.
+the rules and record who acted.
 """
 
 from django.contrib import admin
@@ -11,7 +11,7 @@ from django.db.models import Count, Q, Sum
 
 from licensing.choices import SeatStatus
 
-from .models import Cohort, Job, ReadinessCheck, Wave, WaveEvent
+from .models import Cohort, ReadinessCheck, Wave, WaveEvent
 
 # Who vouched for a gate, and when, is recorded by readiness_sign_off / readiness_reopen from the
 # person acting, so the admin shows these and never lets anyone type them in.
@@ -126,61 +126,3 @@ class ReadinessCheckAdmin(admin.ModelAdmin):
     ordering = ("cohort__wave__number", "cohort__agency__code", "kind")
     autocomplete_fields = ("cohort",)
     readonly_fields = SIGN_OFF_FIELDS
-
-
-@admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
-    """The progress record of a long job, for watching it: nothing here starts or edits one."""
-
-    list_display = (
-        "id",
-        "kind",
-        "status",
-        "subject",
-        "cohort",
-        "requested_by",
-        "progress",
-        "dry_run",
-        "created_at",
-        "finished_at",
-    )
-    list_filter = ("kind", "status", "dry_run")
-    list_select_related = ("cohort__wave", "cohort__agency", "requested_by")
-    search_fields = ("subject",)
-    ordering = ("-created_at",)
-    date_hierarchy = "created_at"
-    show_full_result_count = False
-    fields = (
-        "kind",
-        "status",
-        "subject",
-        "cohort",
-        "requested_by",
-        "dry_run",
-        "created_at",
-        "queued_at",
-        "requeued",
-        "started_at",
-        "finished_at",
-        "done",
-        "total",
-        "progress",
-        "outcome",
-        "errors",
-    )
-    readonly_fields = fields
-
-    @admin.display(description="Progress")
-    def progress(self, job: Job) -> str:
-        if not job.total:
-            return "—"
-        return f"{job.done * 100 // job.total}% ({job.done:,}/{job.total:,})"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

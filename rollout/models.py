@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .choices import CohortStatus, GateKind, JobKind, JobStatus, WaveStatus
+from .choices import CohortStatus, GateKind, WaveStatus
 
 
 class Wave(models.Model):
@@ -121,38 +121,3 @@ class ReadinessCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.cohort_id}: {'met' if self.is_met else 'open'}"
-
-
-class Job(models.Model):
-    """The progress record of a long job (cohort activation, import, reclamation): what, who,
-    when, how far, and how it ended, so the admin, the API and the pages can show it."""
-
-    kind = models.CharField(max_length=32, choices=JobKind.choices)
-    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    subject = models.CharField(max_length=200, blank=True, help_text="What the job works on.")
-    cohort = models.ForeignKey(
-        Cohort, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
-    )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    dry_run = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    queued_at = models.DateTimeField(
-        default=timezone.now, help_text="When the job was last handed to the workers."
-    )
-    requeued = models.PositiveSmallIntegerField(
-        default=0, help_text="How often beat's sweeper queued it again after it stalled."
-    )
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    done = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
-    outcome = models.JSONField(default=dict, blank=True)
-    errors = models.JSONField(default=list, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk} ({self.status})"

@@ -11,11 +11,12 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from config.errors import BusinessRuleError
+from core.choices import JobStatus
+from core.models import Job
 from licensing.models import Contract
 from licensing.selectors import contracts_active
 
-from .choices import JobStatus
-from .models import Cohort, Job
+from .models import Cohort
 from .services import cohort_activate, jobs_requeue_stalled, seats_reclaim_idle
 
 logger = logging.getLogger(__name__)

@@ -17,8 +17,9 @@ from import_export.formats import base_formats
 from import_export.tmp_storages import TempFolderStorage
 
 from agencies.models import Agency, BargainingUnit, CoordinatorAgency, Employee, UserAPIKey
+from core.models import Job
 from licensing.models import BillingPeriod, Contract, CostSnapshot, Seat, SeatEvent, UsageDay
-from rollout.models import Cohort, Job, ReadinessCheck, Wave, WaveEvent
+from rollout.models import Cohort, ReadinessCheck, Wave, WaveEvent
 from rollout.services import wave_cancel
 from tests.factories import (
     AgencyFactory,

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from agencies.models import RosterUpload
 from config.errors import BusinessRuleError
-from rollout.choices import JobKind, JobStatus
-from rollout.models import Job
+from core.choices import JobKind, JobStatus
+from core.models import Job
 
 from .roster import roster_import
 

@@ -1,4 +1,4 @@
-"""The `rollout.Job` row of an import: begun before its transaction, its progress shown while
+"""The `core.Job` row of an import: begun before its transaction, its progress shown while
 the transaction is still open, and its outcome written after it has committed or rolled back."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import time
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.utils import timezone
 
-from rollout.choices import JobStatus
-from rollout.models import Job
+from core.choices import JobStatus
+from core.models import Job
 
 logger = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from django.utils import timezone
 
 from agencies.choices import EmploymentStatus
 from agencies.models import Agency, BargainingUnit, Employee
-from rollout.choices import JobKind
-from rollout.models import Job
+from core.choices import JobKind
+from core.models import Job
 
 from .columns import find_header
 from .reading import TabularFile
@@ -122,7 +122,7 @@ def roster_import(
     real run would do. Every created or changed employee gets a history row naming `actor`, the
     file and the job; separated employees' open seats are revoked through the seat services.
 
-    The progress and outcome are recorded on a `rollout.Job` of kind roster_import (created
+    The progress and outcome are recorded on a `core.Job` of kind roster_import (created
     unless one is handed in); `progress(done, estimated_total)` is called after each chunk.
     Call it outside a transaction so the job row stays visible whatever the outcome."""
     report = RosterReport(filename=filename, dry_run=dry_run)

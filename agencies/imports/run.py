@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 
 from django.db import IntegrityError, transaction
 
-from rollout.models import Job
+from core.models import Job
 
 from .jobs import JobProgress, job_begin, job_end
 from .reading import FileRejected
@@ -76,7 +76,7 @@ def import_in_job(
     start: Callable[[Job, ProgressCallback], Callable[[], None]],
     on_conflict: Callable[[IntegrityError], None] | None = None,
 ) -> R:
-    """Run an import in one transaction, recorded on a `rollout.Job` of `kind` (created unless
+    """Run an import in one transaction, recorded on a `core.Job` of `kind` (created unless
     one is handed in), and return its `report` filled in.
 
     `start(job, progress)` is called before the transaction and returns the pass over the file,

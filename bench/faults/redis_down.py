@@ -51,7 +51,7 @@ OUTAGE_AT, OUTAGE, AFTER = 8.0, 20.0, 12.0
 def _ask_cohort_dry_run(stack, key: str, cohort_id: int) -> tuple[int, tuple | None]:
     """A manager asks for a cohort's activation dry run; the answer and the newest job row of
     the cohort afterwards (status, first error code)."""
-    from rollout.models import Job
+    from core.models import Job
 
     request = urllib.request.Request(
         f"{stack.base_url}/api/v1/cohorts/{cohort_id}/activate/",

@@ -91,7 +91,7 @@ def _cohorts_by_work() -> list[tuple[int, str, int]]:
 def _job(job_id: int):
     from django.db import connections
 
-    from rollout.models import Job
+    from core.models import Job
 
     connections.close_all()
     return Job.objects.filter(pk=job_id).values("status", "done", "total", "outcome").first()

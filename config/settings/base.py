@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "import_export",
     "simple_history",
+    "core",
     "agencies",
     "rollout",
     "licensing",
@@ -144,8 +145,12 @@ CELERY_TASK_ROUTES = {
     "licensing.tasks.recompute_all_contracts_task": {"queue": CELERY_QUEUE_COSTS},
     "licensing.tasks.nightly_snapshot_task": {"queue": CELERY_QUEUE_COSTS},
     "rollout.tasks.*": {"queue": CELERY_QUEUE_BULK},
+    "core.tasks.*": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     "agencies.tasks.*": {"queue": CELERY_QUEUE_BULK},
 }
+# The outbox's consumers (core/outbox.py): dotted paths of `accept(events)` callables, each
+# recording its own deliveries. Apps that consume events add themselves here.
+OUTBOX_CONSUMERS: list[str] = []
 # Seconds a cost recompute waits after the first change of a burst, so the burst coalesces.
 COST_RECOMPUTE_DELAY = env.int("COST_RECOMPUTE_DELAY", default=2)
 
@@ -198,8 +203,8 @@ SPECTACULAR_SETTINGS = {
         "GateKindEnum": "rollout.choices.GateKind",
         "SignedGateKindEnum": "rollout.api.serializers.SIGNED_GATE_CHOICES",
         "PeriodKindEnum": "licensing.api.serializers.PERIOD_KIND_CHOICES",
-        "JobKindEnum": "rollout.choices.JobKind",
-        "JobStatusEnum": "rollout.choices.JobStatus",
+        "JobKindEnum": "core.choices.JobKind",
+        "JobStatusEnum": "core.choices.JobStatus",
         "SeatStatusEnum": "licensing.choices.SeatStatus",
         "BillingLineStatusEnum": "licensing.choices.BillingLineStatus",
         "TierModeEnum": "licensing.choices.TierMode",
@@ -244,6 +249,11 @@ CELERY_BEAT_SCHEDULE = {
     "reclaim-idle-seats": {
         "task": "rollout.tasks.reclaim_idle_seats_task",
         "schedule": crontab(hour=2, minute=15),
+    },
+    # The outbox: events whose dispatch message was lost (Redis keeps nothing on disk).
+    "dispatch-events": {
+        "task": "core.tasks.dispatch_events_task",
+        "schedule": 60,
     },
     # Cohort activations the broker lost (Redis keeps nothing on disk) or a dead worker left.
     "requeue-stalled-jobs": {

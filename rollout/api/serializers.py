@@ -6,9 +6,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api.serializers import ReasonSerializer, StrictSerializer
+from core.models import Job
 
 from ..choices import SIGNED_GATES, GateKind
-from ..models import Cohort, Job, Wave, WaveEvent
+from ..models import Cohort, Wave, WaveEvent
 from ..selectors import wave_last_change
 
 # The gates a person signs off (training readiness is computed, never signed).

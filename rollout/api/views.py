@@ -15,9 +15,10 @@ from rest_framework.response import Response
 
 from config.api.permissions import MANAGE, READ, AgencyScopedMixin, ApiMethodsMixin, agency_scope
 from config.api.serializers import validated
+from core.models import Job
 
 from ..gates import cohort_gates
-from ..models import Cohort, Job, Wave
+from ..models import Cohort, Wave
 from ..selectors import wave_readiness, with_changes
 from ..services import (
     cohort_activation_enqueue,

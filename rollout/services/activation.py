@@ -21,6 +21,8 @@ from django.utils import timezone
 from agencies.models import Employee
 from config.errors import BusinessRuleError
 from config.roles import ROLLOUT_MANAGER, has_role
+from core.choices import JobKind, JobStatus
+from core.models import Job
 from licensing.choices import SeatStatus
 from licensing.services.cost import contract_cost_report
 from licensing.services.seats import (
@@ -31,8 +33,8 @@ from licensing.services.seats import (
     seats_activate_bulk,
 )
 
-from ..choices import JobKind, JobStatus, WaveStatus
-from ..models import Cohort, Job
+from ..choices import WaveStatus
+from ..models import Cohort
 from ..selectors import (
     cohort_activation_candidates,
     cohort_active_seat_count,
@@ -256,7 +258,7 @@ def cohort_activate(
     """Activate every eligible employee of the cohort's agency, up to the cohort's quota and the
     contract's ceiling: active employment, trained when the contract requires it, not held for
     bargaining, not already active. Works by employee number in batches of 1,000, each its own
-    transaction; records progress and the outcome on a `rollout.Job` (created unless one is
+    transaction; records progress and the outcome on a `core.Job` (created unless one is
     handed in) and calls `progress(done, total)` after each batch.
 
     A dry run writes no seat: its job row lists who would be activated and who is blocked and

@@ -19,9 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.middleware import CACHE_AND_BROKER_ERRORS
-
-from ..choices import JobKind, JobStatus
-from ..models import Job
+from core.choices import JobKind, JobStatus
+from core.models import Job
 
 log = logging.getLogger(__name__)
 

@@ -14,14 +14,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from core.choices import JobKind, JobStatus
+from core.models import Job
 from licensing import pricing
 from licensing.choices import SeatStatus
 from licensing.models import Contract, Seat, SeatEvent
 from licensing.selectors import contract_terms
 from licensing.services.seats import seats_move_bulk
 
-from ..choices import JobKind, JobStatus
-from ..models import Job
 from ..selectors import contract_active_seat_count, seats_idle, seats_of_separated
 
 SAMPLE_SIZE = 100
@@ -157,7 +157,7 @@ def seats_reclaim_idle(
 
     Both report the monthly saving: the period charge for today's active seats less the
     charge for those left active (on `volume` pricing it can be negative: a tier cliff). The
-    run is recorded on a `rollout.Job` row of kind `reclaim`, written outside the changes'
+    run is recorded on a `core.Job` row of kind `reclaim`, written outside the changes'
     transaction so a failed run is on record too."""
     as_of = as_of or timezone.localdate()
     job = Job.objects.create(

@@ -13,9 +13,9 @@ from rest_framework.test import APIClient
 
 from agencies.models import CoordinatorAgency, UserAPIKey
 from config.roles import AGENCY_COORDINATOR, API_READER, FINANCE, ROLES, ROLLOUT_MANAGER
+from core.models import Job
 from licensing.models import BillingPeriod, UsageDay
 from licensing.services.seats import seat_request
-from rollout.models import Job
 from tests.factories import (
     AgencyFactory,
     BargainingUnitFactory,

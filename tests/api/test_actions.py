@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from config.roles import ROLLOUT_MANAGER
+from core.models import Job
 from licensing.models import SeatEvent
 from rollout.choices import SIGNED_GATES
-from rollout.models import Job, ReadinessCheck
+from rollout.models import ReadinessCheck
 from tests.factories import BargainingUnitFactory, EmployeeFactory, WaveFactory
 
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from agencies.models import Employee
 from config.roles import AGENCY_COORDINATOR, API_READER, ROLLOUT_MANAGER
+from core.models import Job
 from licensing.models import Seat, SeatEvent, UsageDay
-from rollout.models import Job
 from tests.factories import AgencyFactory, CohortFactory, UserFactory
 
 LISTS = [

@@ -10,8 +10,8 @@ from django.urls import reverse
 from import_export.formats import base_formats
 
 from agencies.models import Employee, RosterUpload
+from core.models import Job
 from licensing.services.seats import seat_request
-from rollout.models import Job
 from tests.factories import ContractFactory, EmployeeFactory
 from tests.imports.conftest import roster, xlsx
 

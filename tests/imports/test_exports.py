@@ -14,8 +14,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from config.roles import AGENCY_COORDINATOR, API_READER, FINANCE, ROLLOUT_MANAGER
+from core.models import Job
 from licensing.exports import escape_cell, export_build
-from rollout.models import Job
 from tests.factories import EmployeeFactory
 
 pytestmark = pytest.mark.django_db

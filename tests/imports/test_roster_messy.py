@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from agencies.imports import roster_import
 from agencies.models import Employee
+from core.models import Job
 from licensing.models import Seat, SeatEvent
 from licensing.services.seats import seat_request
-from rollout.models import Job
 from tests.factories import ContractFactory, EmployeeFactory, UserFactory
 from tests.imports.conftest import HEADER, roster, xlsx
 

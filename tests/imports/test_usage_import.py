@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from core.models import Job
 from licensing.models import Seat, UsageDay
 from licensing.services.seats import seat_request, seat_revoke
 from licensing.usage_import import usage_import
-from rollout.models import Job
 from tests.factories import ContractFactory, EmployeeFactory
 from tests.imports.conftest import xlsx
 

@@ -9,9 +9,9 @@ from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 
 from config.errors import BusinessRuleError
+from core.models import Job
 from licensing.models import Seat, SeatEvent
 from licensing.services.seats import seat_activate, seat_request, seat_suspend
-from rollout.models import Job
 from rollout.services import activation, cohort_activate, cohort_activation_enqueue
 from rollout.tasks import activate_cohort_task
 from tests.factories import AgencyFactory, BargainingUnitFactory, EmployeeFactory

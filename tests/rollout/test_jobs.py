@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
+from core.models import Job
 from licensing.models import Seat
-from rollout.models import Job
 from rollout.services import cohort_activation_enqueue, jobs_requeue_stalled
 from rollout.services.jobs import MAX_REQUEUES
 from rollout.tasks import activate_cohort_task, requeue_stalled_jobs_task

@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from core.models import Job
 from licensing.models import Seat, SeatEvent
-from rollout.models import Job
 from rollout.services import seats_reclaim_idle
 from rollout.tasks import reclaim_idle_seats_task
 from tests.factories import AgencyFactory, CohortFactory, ContractFactory, WaveFactory

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from agencies.models import CoordinatorAgency, Employee
 from config.roles import AGENCY_COORDINATOR, API_READER, FINANCE, ROLES, ROLLOUT_MANAGER
+from core.models import Job
 from licensing.models import BillingPeriod, Seat, SeatEvent
-from rollout.models import Job
 from tests.factories import (
     AgencyFactory,
     CohortFactory,
