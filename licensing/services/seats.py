@@ -1,7 +1,8 @@
 """The seat lifecycle: request, approve, activate, suspend, reactivate, revoke.
 
-Every change goes through `_move`, which checks the transition, writes the `SeatEvent` in the same
-transaction and asks for a cost recompute on commit. Activation takes its locks in one order —
+Every change goes through `_move`, which checks the transition, writes the `SeatEvent` and its
+outbox event (`seat.status_changed`, services/announce.py) in the same transaction and asks for a
+cost recompute on commit. Activation takes its locks in one order —
 contract, then cohort, then seats by id — so concurrent activations serialise instead of
 deadlocking, and the quota and the ceiling are checked against what is committed.
 """
@@ -25,6 +26,7 @@ from rollout.models import Cohort
 
 from ..choices import SeatStatus as S
 from ..models import Contract, Seat, SeatEvent
+from .announce import seat_changes_announce
 from .cost import contract_assert_headroom, contract_lock
 from .scheduling import cost_recompute_request
 
@@ -94,6 +96,7 @@ def _move(seat: Seat, to_status: str, *, actor=None, reason: str = "", job=None)
         ]
     )
     event.save()
+    seat_changes_announce([event])
     cost_recompute_request(contract_id=seat.contract_id)
     return seat
 
@@ -155,7 +158,7 @@ def seat_request(
             "seat_exists",
             f"{employee} already has an open seat under {contract.name}.",
         ) from exc
-    SeatEvent.for_seat(
+    event = SeatEvent.for_seat(
         seat,
         from_status="",
         to_status=status,
@@ -163,7 +166,9 @@ def seat_request(
         actor=actor,
         reason="; ".join(r for r in (reason, held) if r),
         job=job,
-    ).save()
+    )
+    event.save()
+    seat_changes_announce([event])
     cost_recompute_request(contract_id=contract.pk)
     return seat
 
@@ -409,6 +414,7 @@ def seats_activate_bulk(
             batch_size=1000,
         )
         SeatEvent.objects.bulk_create(events, batch_size=1000)
+        seat_changes_announce(events)
         cost_recompute_request(contract_id=contract.pk)
         result.activated = [e.pk for e in chosen]
         return result
@@ -445,6 +451,7 @@ def seats_move_bulk(
     for start in range(0, len(locked), 1000):
         Seat.objects.filter(pk__in=[s.pk for s in locked[start : start + 1000]]).update(**changes)
     SeatEvent.objects.bulk_create(events, batch_size=1000)
+    seat_changes_announce(events)
     for contract_id in sorted({seat.contract_id for seat in locked}):
         cost_recompute_request(contract_id=contract_id)
     return locked

@@ -11,11 +11,11 @@ from core.outbox import event_emit, events_dispatch, events_dispatch_all, events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-RECEIVED: list[tuple[int, str]] = []
+received: list[tuple[int, str]] = []
 
 
 def recording_consumer(events):
-    RECEIVED.extend((event.pk, event.type) for event in events)
+    received.extend((event.pk, event.type) for event in events)
 
 
 def failing_consumer(events):
@@ -24,7 +24,7 @@ def failing_consumer(events):
 
 @pytest.fixture
 def consumers(settings):
-    RECEIVED.clear()
+    received.clear()
     settings.OUTBOX_CONSUMERS = ["tests.core.test_outbox.recording_consumer"]
     return settings
 
@@ -35,11 +35,11 @@ def test_event_emit__committed__dispatched_once_to_each_consumer(consumers):
         event = event_emit(type="wave.status_changed", subject="wave:1", payload={"to": "paused"})
 
     # Then the consumer got it once, it is marked dispatched, and a second run hands out nothing
-    assert RECEIVED == [(event.pk, "wave.status_changed")]
+    assert received == [(event.pk, "wave.status_changed")]
     event.refresh_from_db()
     assert event.dispatched_at is not None
     assert events_dispatch() == 0
-    assert RECEIVED == [(event.pk, "wave.status_changed")]
+    assert received == [(event.pk, "wave.status_changed")]
 
 
 def test_event_emit__rolled_back__no_event_and_nothing_dispatched(consumers):
@@ -50,7 +50,7 @@ def test_event_emit__rolled_back__no_event_and_nothing_dispatched(consumers):
 
     # Then there is no event and no consumer heard of one
     assert Event.objects.count() == 0
-    assert RECEIVED == []
+    assert received == []
 
 
 def test_events_dispatch__consumer_raises__batch_kept_for_the_next_run(consumers):
@@ -64,7 +64,7 @@ def test_events_dispatch__consumer_raises__batch_kept_for_the_next_run(consumers
     assert Event.objects.filter(dispatched_at__isnull=True).count() == 3
     consumers.OUTBOX_CONSUMERS = ["tests.core.test_outbox.recording_consumer"]
     assert events_dispatch_all() == 3
-    assert [kind for _, kind in RECEIVED] == ["job.finished"] * 3
+    assert [kind for _, kind in received] == ["job.finished"] * 3
 
 
 def test_events_emit__agency_scope__stored_sorted_and_unique(consumers):
