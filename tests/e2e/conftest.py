@@ -5,6 +5,7 @@ error. Screenshots go to artifacts/screenshots/ (git-ignored)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import os
 from pathlib import Path
@@ -12,6 +13,15 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from agencies.demo import demo_seed
+from agencies.models import Agency, CoordinatorAgency
+from config.roles import AGENCY_COORDINATOR, API_READER, FINANCE, ROLLOUT_MANAGER
+from licensing.models import Contract
+from licensing.services.cost import billing_periods_close, contract_cost_snapshot
 
 CHROMIUM = Path(os.environ.get("SEATPLAN_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
@@ -120,6 +130,19 @@ class Visit:
     def status_of(self, path: str) -> int:
         return self.page.request.get(self.base_url + path, max_redirects=0).status
 
+    def assert_accessible(self) -> None:
+        """axe-core (the file bundled with axe-playwright-python: nothing is fetched) finds no
+        violation of WCAG 2.x A/AA or best practice on the page as it stands."""
+        from axe_playwright_python.sync_playwright import Axe
+
+        results = Axe().run(self.page)
+        found = [
+            f"{v['id']} ({v['impact']}): {v['help']} at "
+            + ", ".join(str(node["target"]) for node in v["nodes"][:3])
+            for v in results.response["violations"]
+        ]
+        assert not found, f"axe violations on {self.page.url} ({self.label}): {found}"
+
     def figure(self, selector: str) -> str:
         return self.page.get_attribute(selector, "data-value")
 
@@ -151,3 +174,37 @@ def visit(browser, live_server):
     finally:
         for tab in opened:
             tab.close()
+
+
+# The demo every browser test runs against: seeded small, as of a pinned day, a user per role.
+TODAY = dt.date(2026, 11, 29)
+SCALE = float(os.environ.get("SEATPLAN_E2E_SCALE", "0.02"))
+USERS = {
+    "finance.e2e": FINANCE,
+    "manager.e2e": ROLLOUT_MANAGER,
+    "coordinator.e2e": AGENCY_COORDINATOR,
+    "reader.e2e": API_READER,
+}
+
+
+@pytest.fixture
+def demo(transactional_db, monkeypatch):
+    """The demo as of TODAY with its cost snapshot and closed billing lines, and a user per role
+    (the coordinator acts for DOR and EOHHS)."""
+    original = timezone.localdate
+    monkeypatch.setattr(
+        "django.utils.timezone.localdate",
+        lambda value=None, timezone=None: TODAY if value is None else original(value, timezone),
+    )
+    demo_seed(scale=SCALE, as_of=TODAY)
+    contract = Contract.objects.get()
+    billing_periods_close(contract=contract)
+    contract_cost_snapshot(contract=contract)
+    model = get_user_model()
+    for username, role in USERS.items():
+        user = model.objects.create_user(username=username, password=PASSWORD)
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    coordinator = model.objects.get(username="coordinator.e2e")
+    for code in ("DOR", "EOHHS"):
+        CoordinatorAgency.objects.create(user=coordinator, agency=Agency.objects.get(code=code))
+    return contract

@@ -8,58 +8,15 @@ Skipped, with the reason, when /usr/bin/chromium or the playwright package is mi
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.utils import timezone
 
-from agencies.demo import demo_seed
-from agencies.models import Agency, CoordinatorAgency
-from config.roles import AGENCY_COORDINATOR, API_READER, FINANCE, ROLLOUT_MANAGER
-from licensing.models import Contract
-from licensing.services.cost import billing_periods_close, contract_cost_snapshot
 from rollout.models import Cohort, Wave
-from tests.e2e.conftest import MISSING, PASSWORD, PHONE
+from tests.e2e.conftest import MISSING, PHONE
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(MISSING is not None, reason=MISSING or ""),
 ]
-
-TODAY = dt.date(2026, 11, 29)
-SCALE = float(os.environ.get("SEATPLAN_E2E_SCALE", "0.02"))
-USERS = {
-    "finance.e2e": FINANCE,
-    "manager.e2e": ROLLOUT_MANAGER,
-    "coordinator.e2e": AGENCY_COORDINATOR,
-    "reader.e2e": API_READER,
-}
-
-
-@pytest.fixture
-def demo(transactional_db, monkeypatch):
-    """The demo as of TODAY with its cost snapshot and closed billing lines, and a user per role
-    (the coordinator acts for DOR and EOHHS)."""
-    original = timezone.localdate
-    monkeypatch.setattr(
-        "django.utils.timezone.localdate",
-        lambda value=None, timezone=None: TODAY if value is None else original(value, timezone),
-    )
-    demo_seed(scale=SCALE, as_of=TODAY)
-    contract = Contract.objects.get()
-    billing_periods_close(contract=contract)
-    contract_cost_snapshot(contract=contract)
-    model = get_user_model()
-    for username, role in USERS.items():
-        user = model.objects.create_user(username=username, password=PASSWORD)
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
-    coordinator = model.objects.get(username="coordinator.e2e")
-    for code in ("DOR", "EOHHS"):
-        CoordinatorAgency.objects.create(user=coordinator, agency=Agency.objects.get(code=code))
-    return contract
 
 
 def money_text(amount: str) -> str:
