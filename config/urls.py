@@ -1,5 +1,6 @@
 """Root routes: the admin, the rollout pages, the REST API under /api/v1/, its OpenAPI schema and
-the Swagger UI (served from the drf-spectacular sidecar's static files, no CDN)."""
+the Swagger UI (served from the drf-spectacular sidecar's static files, no CDN); the SCIM 2.0
+service provider under /scim/v2/ and the OpenID Connect sign-in under /oidc/."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -21,6 +22,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("scim/v2/", include("identity.scim.urls")),
+    path("oidc/", include("identity.urls")),
     path("", include("config.web_urls")),
 ]
 

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "agencies",
     "rollout",
     "licensing",
+    "identity",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +108,12 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+# Passwords (a superuser's always; everyone's unless PASSWORD_LOGIN is off) and the identity
+# provider's sign-in (identity/oidc/, when OIDC_ISSUER is set). docs/identity.md.
+AUTHENTICATION_BACKENDS = [
+    "identity.backends.PasswordBackend",
+    "identity.oidc.backend.OidcBackend",
+]
 
 # --- Cache: the Redis cache coalesces cost recomputations across processes. ---------------------
 REDIS_URL = env("REDIS_URL", default="")
@@ -313,3 +320,32 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- Identity: sign-in through the state's identity provider, SCIM 2.0 provisioning -------------
+# docs/identity.md. All off on the embedded default: no issuer, no sign-in through it.
+OIDC_ISSUER = env("OIDC_ISSUER", default="")
+OIDC_CLIENT_ID = env("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", default="")
+# The name on the login page's button: "Sign in with <OIDC_PROVIDER_NAME>".
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME", default="")
+OIDC_SCOPES = env("OIDC_SCOPES", default="openid email profile")
+OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", default="groups")
+# Which groups give which role: "rollout_manager=SG-AI-Rollout,agency_coordinator:DOR=SG-AI-DOR".
+OIDC_ROLE_MAP = env("OIDC_ROLE_MAP", default="")
+OIDC_SIGN_ALGO = env("OIDC_SIGN_ALGO", default="RS256")
+# Seconds the issuer's discovery document and keys are kept in the cache.
+OIDC_DISCOVERY_TTL = env.int("OIDC_DISCOVERY_TTL", default=3600)
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=5)
+# Off: only a superuser signs in with a password (break-glass); everyone else through the IdP.
+PASSWORD_LOGIN = env.bool("PASSWORD_LOGIN", default=True)
+LOGIN_REDIRECT_URL = "web:home"
+
+# SCIM 2.0 at /scim/v2/: agency placements by group, the attribute naming a user's agency,
+# rate limits like the API's, and the largest body accepted.
+SCIM_GROUP_MAP = env("SCIM_GROUP_MAP", default="")
+SCIM_AGENCY_ATTRIBUTE = env("SCIM_AGENCY_ATTRIBUTE", default="department")
+SCIM_THROTTLE_TOKEN = env("SCIM_THROTTLE_TOKEN", default="1000/min")
+SCIM_THROTTLE_ANON = env("SCIM_THROTTLE_ANON", default="60/min")
+SCIM_MAX_BODY_BYTES = env.int("SCIM_MAX_BODY_BYTES", default=1024 * 1024)
+SCIM_PAGE_SIZE = env.int("SCIM_PAGE_SIZE", default=100)
+SCIM_MAX_PAGE_SIZE = env.int("SCIM_MAX_PAGE_SIZE", default=1000)

@@ -1,0 +1,2 @@
+"""OpenID Connect sign-in (mozilla-django-oidc), configured from the environment and the
+provider's discovery document."""
