@@ -58,6 +58,7 @@ from ..services.scim_users import (
     scim_user_replace,
 )
 from ..services.tokens import scim_token_touch
+from . import compat
 from .conditions import not_modified
 from .filters import GroupQuery, Unsupported, UserQuery, filter_query
 from .provider import (
@@ -206,6 +207,9 @@ class ScimView(View):
             return None
         if len(self.request.body) > int(getattr(settings, "SCIM_MAX_BODY_BYTES", DEFAULT_MAX_BODY)):
             raise PayloadTooLargeException(detail="The body is too large.")
+        if context == Context.RESOURCE_PATCH_REQUEST:
+            payload = compat.patch_body(_json(self.request.body))
+            return model.model_validate(payload, scim_ctx=context)
         return model.model_validate_json(self.request.body or b"{}", scim_ctx=context)
 
     def unsupported_media(self) -> HttpResponse:
@@ -293,15 +297,19 @@ class UnknownView(ScimView):
 # --- resources -------------------------------------------------------------------------------
 
 
+def _json(body: bytes):
+    try:
+        return from_json(body or b"{}")
+    except ValueError as exc:
+        raise InvalidSyntaxException(detail=f"The body is not JSON: {exc}") from exc
+
+
 class _SearchBody:
     """The JSON object of a POST .search (its `schemas` aside)."""
 
     @staticmethod
     def read(request) -> dict:
-        try:
-            payload = from_json(request.body or b"{}")
-        except ValueError as exc:
-            raise InvalidSyntaxException(detail=f"The body is not JSON: {exc}") from exc
+        payload = _json(request.body)
         if not isinstance(payload, dict):
             raise InvalidSyntaxException(detail="A search body is a JSON object.")
         payload.pop("schemas", None)

@@ -5,6 +5,7 @@ seats through the very function the roster import uses (`revoke_separated_seats`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -231,17 +232,18 @@ def scim_user_separate_on_delete(*, scim_user: ScimUser, token: ScimToken) -> Ro
     return RosterOutcome(employee_id=employee.pk, separated=True, seats_revoked=revoked)
 
 
-def scim_user_roles_sync(*, scim_user: ScimUser) -> None:
+def scim_user_roles_sync(*, scim_user: ScimUser, also_decided: Iterable[str] = ()) -> None:
     """Re-apply the roles the user's SCIM groups give to the people who sign in with the
     user's address, so a membership removed at the provider removes the role at once rather
     than at the next sign-in. Only the roles (and coordinated agencies) whose groups the
     provider provisions are decided here; the others stay as the last sign-in left them. Only
     accounts that sign in through the provider are touched: a password account's roles are the
-    administrator's."""
+    administrator's. `also_decided` names groups that just stopped being provisioned (deleted,
+    renamed): what they gave is still SCIM's to take back."""
     mapping = role_map()
     if not mapping:
         return
-    provisioned = scim_groups_named(mapping.groups)
+    provisioned = scim_groups_named(mapping.groups) | set(also_decided)
     if not provisioned:
         return
     # A role (or coordinated agency) is SCIM's to decide only when every group giving it is

@@ -15,7 +15,7 @@ from ..conf import scim_group_map
 from ..models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
 from ..scim.conditions import if_match_ok
 from ..scim.provider import GROUP_MODEL, POLICY
-from ..scim.resources import group_columns, group_resource, stored_form
+from ..scim.resources import group_columns, group_resource, stored_form, user_resource
 from ..selectors import scim_group_members
 from .roster import scim_user_roles_sync, scim_user_roster_sync
 
@@ -100,17 +100,16 @@ def _is_mapped(*names: str) -> bool:
     return any(name and name in groups for name in names)
 
 
-def _apply_to_members(user_ids, token: ScimToken) -> None:
-    """Re-derive, for these users, the agency and the roles their groups give."""
+def _apply_to_members(user_ids, token: ScimToken, gone: tuple[str, ...] = ()) -> None:
+    """Re-derive, for these users, the agency and the roles their groups give (`gone`: the
+    names of a group that no longer goes by them, whose grants are to be taken back)."""
     if not user_ids:
         return
-    from ..scim.resources import user_resource
-
     for scim_user in ScimUser.objects.filter(pk__in=list(user_ids)).select_related("employee"):
         with POLICY:
             resource = user_resource(scim_user, "")
         scim_user_roster_sync(scim_user=scim_user, resource=resource, token=token, what="group")
-        scim_user_roles_sync(scim_user=scim_user)
+        scim_user_roles_sync(scim_user=scim_user, also_decided=gone)
 
 
 def _save(row: ScimGroup, resource) -> None:
@@ -146,7 +145,8 @@ def _rewrite(row: ScimGroup, resource, token: ScimToken) -> None:
         # Renamed into or out of the map: every member is concerned.
         changed |= {k for kind, k in set(old) | set(new) if kind == "User"}
     if _is_mapped(*names_before) or _is_mapped(*names_after):
-        _apply_to_members(changed, token)
+        gone = tuple(n for n in names_before if n and n not in names_after)
+        _apply_to_members(changed, token, gone)
 
 
 def _current(row: ScimGroup):
@@ -198,8 +198,9 @@ def scim_group_delete(*, group_id, token: ScimToken, if_match: str | None = None
             "user_id", flat=True
         )
     )
-    mapped = _is_mapped(row.display_name, row.external_id)
+    names = (row.display_name, row.external_id)
+    mapped = _is_mapped(*names)
     ScimGroupMember.objects.filter(member_group=row).delete()
     row.delete()
     if mapped:
-        _apply_to_members(members, token)
+        _apply_to_members(members, token, (names[0], names[1]))

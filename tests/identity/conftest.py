@@ -76,3 +76,39 @@ def scim_token(db):
 @pytest.fixture
 def scim(scim_token):
     return ScimClient(scim_token.raw)
+
+
+@pytest.fixture
+def dor(db):
+    from tests.factories import AgencyFactory
+
+    return AgencyFactory(code="DOR", name="Department of Revenue")
+
+
+@pytest.fixture
+def seated(dor):
+    """An employee of DOR with an active seat in a running cohort, and their contract."""
+    from licensing.services.seats import seat_activate, seat_approve, seat_request
+    from tests.factories import EmployeeFactory
+    from tests.rollout.builders import manager, running_cohort
+
+    cohort = running_cohort(agency=dor, seat_quota=10)
+    employee = EmployeeFactory(employee_number="1001", email="ann.lee@mass.example.gov", agency=dor)
+    seat = seat_request(employee=employee, contract=cohort.wave.contract, cohort=cohort)
+    seat = seat_activate(seat=seat_approve(seat=seat), actor=manager())
+    return employee, seat
+
+
+def provisioned(scim, user_name="ann.lee@mass.example.gov", number="1001", **extra) -> dict:
+    """POST a user the way Entra ID does, and return the created resource."""
+    body = user_body(
+        user_name,
+        externalId=extra.pop("externalId", "alee"),
+        name={"givenName": "Ann", "familyName": "Lee"},
+        emails=[{"type": "work", "value": user_name, "primary": True}],
+        **{ENTERPRISE: {"employeeNumber": number, "department": extra.pop("department", "DOR")}},
+        **extra,
+    )
+    response = scim.post("/Users", body)
+    assert response.status_code == 201, response.json()
+    return response.json()
