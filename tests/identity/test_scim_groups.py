@@ -158,9 +158,7 @@ def test_unmapped_group__stored_as_given_no_role_touched(scim, two, settings):
     assert roles_of(person) == {"finance"}
 
 
-def test_password_account_with_the_address__roles_left_to_the_administrator(
-    scim, two, settings
-):
+def test_password_account_with_the_address__roles_left_to_the_administrator(scim, two, settings):
     settings.OIDC_ROLE_MAP = "rollout_manager=SG-AI-Rollout"
     password_user = get_user_model().objects.create_user("u0", "u0@mass.example.gov", "pw")
     scim.post("/Groups", group_body("SG-AI-Rollout", two[0]))

@@ -58,7 +58,7 @@ def test_active_false__seat_revoked_and_cost_snapshot_moves(
 def test_delete__seat_revoked_and_cost_snapshot_moves(
     scim, seated, django_capture_on_commit_callbacks
 ):
-    employee, seat = seated
+    _, seat = seated
     before = contract_cost_snapshot(contract=seat.contract)
     resource = provisioned(scim)
 
