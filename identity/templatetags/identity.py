@@ -22,7 +22,12 @@ def sign_in_with_provider(context):
     following = context.get("next")
     if following:
         url += "?" + urlencode({"next": following})
-    return {"enabled": True, "url": url, "provider_name": provider_name()}
+    return {
+        "enabled": True,
+        "url": url,
+        "provider_name": provider_name(),
+        "password_offered": password_sign_in_offered(),
+    }
 
 
 @register.simple_tag
