@@ -21,6 +21,8 @@ from config.middleware import CACHE_AND_BROKER_ERRORS
 log = logging.getLogger(__name__)
 
 REQUIRED = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
+# What a failed exchange with the provider raises (mozilla-django-oidc uses requests too).
+FETCH_ERRORS = (requests.RequestException,)
 
 
 class DiscoveryError(Exception):

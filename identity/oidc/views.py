@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 
-import requests
 from django.contrib import messages
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpResponseRedirect
@@ -19,7 +18,7 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthen
 from ..conf import oidc_enabled, provider_name
 from . import throttle
 from .backend import oidc_setting
-from .discovery import DiscoveryError
+from .discovery import FETCH_ERRORS, DiscoveryError
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ class OidcCallback(OIDCAuthenticationCallbackView):
         self.user = None
         try:
             response = super().get(request)
-        except (SuspiciousOperation, DiscoveryError, requests.RequestException) as exc:
+        except (SuspiciousOperation, DiscoveryError, *FETCH_ERRORS) as exc:
             log.warning("oidc: sign-in refused (%s)", exc.__class__.__name__)
             response = self.login_failure()
         if self.user is not None and self.user.is_active and request.user.is_authenticated:
