@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Lower
 
 from agencies.choices import EmploymentStatus
 from agencies.imports.separation import revoke_separated_seats
@@ -33,13 +34,21 @@ class RosterOutcome:
     note: str = ""
 
 
+def _by_email(email: str):
+    """Employees with this address, found through the index on lower(email) that the roster's
+    case-insensitive unique constraint keeps (a plain `iexact` would scan the roster)."""
+    return Employee.objects.alias(email_ci=Lower("email")).filter(email_ci=email.lower())
+
+
 def _agency(value: str | None) -> Agency | None:
     if not value:
         return None
-    return Agency.objects.filter(Q(code__iexact=value) | Q(name__iexact=value)).first()
+    return Agency.objects.filter(Q(code__iexact=value) | Q(name__iexact=value)).order_by().first()
 
 
 def _agency_from_groups(scim_user: ScimUser) -> Agency | None:
+    if scim_user._state.adding:  # not stored yet: in no group
+        return None
     grants = scim_group_map().grants_for(scim_user_group_names(scim_user.pk))
     for code in grants.agencies:
         agency = _agency(code)
@@ -48,25 +57,37 @@ def _agency_from_groups(scim_user: ScimUser) -> Agency | None:
     return None
 
 
-def _matching_employee(fields: EmployeeFields) -> tuple[Employee | None, str]:
-    """The roster's employee this user stands for: by employee number, else by work e-mail.
-    A number and an address naming two different people is a conflict, not a match."""
-    by_number = (
-        Employee.objects.select_for_update().filter(employee_number=fields.employee_number).first()
-        if fields.employee_number
-        else None
+def _matching_employee(fields: EmployeeFields, scim_user: ScimUser) -> tuple[Employee | None, str]:
+    """The roster's employee this user stands for: by employee number, else by work e-mail (one
+    query, locking what it finds). A number and an address naming two different people is a
+    conflict, as is an employee another SCIM user already stands for."""
+    wanted = Q(pk__in=[])
+    if fields.employee_number:
+        wanted |= Q(employee_number=fields.employee_number)
+    if fields.email:
+        wanted |= Q(email_ci=fields.email.lower())
+    others = ScimUser.objects.filter(employee=OuterRef("pk")).exclude(pk=scim_user.pk)
+    found = list(
+        Employee.objects.alias(email_ci=Lower("email"))
+        .filter(wanted)
+        .annotate(taken=Exists(others))
+        .select_for_update(of=("self",))
+        .order_by("pk")
     )
-    by_email = (
-        Employee.objects.select_for_update().filter(email__iexact=fields.email).first()
-        if fields.email
-        else None
-    )
+    by_number = next((e for e in found if e.employee_number == fields.employee_number), None)
+    by_email = next((e for e in found if fields.email and e.email.lower() == fields.email), None)
     if by_number and by_email and by_number.pk != by_email.pk:
         return None, (
             f"Not linked: employee number {fields.employee_number} and address {fields.email} "
             "belong to two different employees."
         )
-    return by_number or by_email, ""
+    match = by_number or by_email
+    if match is not None and match.taken:
+        return None, (
+            f"Not linked: employee {match.employee_number} is already provisioned as another "
+            "SCIM user."
+        )
+    return match, ""
 
 
 def _history(employee: Employee, token: ScimToken, what: str) -> None:
@@ -98,20 +119,14 @@ def scim_user_roster_sync(*, scim_user: ScimUser, resource, token: ScimToken, wh
     agency = _agency(fields.agency) or _agency_from_groups(scim_user)
     notes: list[str] = []
     employee = (
-        Employee.objects.select_for_update().filter(pk=scim_user.employee_id).first()
+        Employee.objects.select_for_update().filter(pk=scim_user.employee_id).order_by().first()
         if scim_user.employee_id
         else None
     )
     created = False
     changed: list[str] = []
     if employee is None:
-        employee, conflict = _matching_employee(fields)
-        if employee is not None and ScimUser.objects.filter(employee=employee).exists():
-            conflict = (
-                f"Not linked: employee {employee.employee_number} is already provisioned as "
-                "another SCIM user."
-            )
-            employee = None
+        employee, conflict = _matching_employee(fields, scim_user)
         if conflict:
             return _unlinked(scim_user, conflict)
         if employee is None:
@@ -139,10 +154,7 @@ def scim_user_roster_sync(*, scim_user: ScimUser, resource, token: ScimToken, wh
         if changed:
             _history(employee, token, what)
             employee.save()
-    if scim_user.employee_id != employee.pk or scim_user.roster_note != "; ".join(notes):
-        scim_user.employee = employee
-        scim_user.roster_note = "; ".join(notes)[:255]
-        scim_user.save(update_fields=["employee", "roster_note"])
+    _link(scim_user, employee, "; ".join(notes))
 
     revoked = 0
     if employee.employment_status == EmploymentStatus.SEPARATED:
@@ -176,7 +188,7 @@ def _update(employee: Employee, fields: EmployeeFields, agency, notes: list[str]
             changed.append(name)
 
     if fields.email and fields.email != employee.email.lower():
-        owner = Employee.objects.filter(email__iexact=fields.email).exclude(pk=employee.pk)
+        owner = _by_email(fields.email).exclude(pk=employee.pk)
         if owner.exists():
             notes.append(f"address {fields.email} belongs to another employee: kept")
         else:
@@ -204,11 +216,22 @@ def _update(employee: Employee, fields: EmployeeFields, agency, notes: list[str]
     return changed
 
 
-def _unlinked(scim_user: ScimUser, note: str) -> RosterOutcome:
-    if scim_user.employee_id is not None or scim_user.roster_note != note[:255]:
-        scim_user.employee = None
-        scim_user.roster_note = note[:255]
+def _link(scim_user: ScimUser, employee: Employee | None, note: str) -> None:
+    """Record what the user stands for. A user not stored yet is only told: its first write
+    (the caller's) stores it with the link, one statement instead of two."""
+    note = note[:255]
+    if (
+        scim_user.employee_id == (employee.pk if employee else None)
+        and scim_user.roster_note == note
+    ):
+        return
+    scim_user.employee, scim_user.roster_note = employee, note
+    if not scim_user._state.adding:
         scim_user.save(update_fields=["employee", "roster_note"])
+
+
+def _unlinked(scim_user: ScimUser, note: str) -> RosterOutcome:
+    _link(scim_user, None, note)
     return RosterOutcome(note=scim_user.roster_note)
 
 

@@ -46,35 +46,39 @@ def _check_unique(user_name_key: str, own_id=None) -> None:
         raise BusinessRuleError("uniqueness", "A User with this userName already exists.")
 
 
-def _store(row: ScimUser, resource) -> None:
+def _columns(row: ScimUser, resource) -> None:
     for name, value in user_columns(resource).items():
         setattr(row, name, value)
     row.resource = stored_form(resource)
+
+
+def _save(row: ScimUser) -> None:
     try:
-        with transaction.atomic():
-            row.save()
+        row.save()
     except IntegrityError as exc:
-        # Another request took the userName between the check and the write.
+        # Another request took the userName (or linked the employee) between the check and
+        # the write; the whole transaction rolls back with this refusal.
         raise BusinessRuleError("uniqueness", "A User with this userName already exists.") from exc
 
 
 @transaction.atomic
 def scim_user_create(*, resource, token: ScimToken) -> tuple[ScimUser, RosterOutcome]:
     """Provision a user and link (or add) the employee they stand for."""
-    columns = user_columns(resource)
-    _check_unique(columns["user_name_key"])
     now = timezone.now()
     row = ScimUser(created_at=now, updated_at=now, created_by=token)
-    _store(row, resource)
+    _columns(row, resource)
+    _check_unique(row.user_name_key)
     outcome = scim_user_roster_sync(scim_user=row, resource=resource, token=token, what="create")
+    _save(row)
     return row, outcome
 
 
 def _rewrite(row: ScimUser, resource, token: ScimToken, what: str) -> RosterOutcome:
-    _check_unique(user_columns(resource)["user_name_key"], own_id=row.pk)
+    _columns(row, resource)
+    _check_unique(row.user_name_key, own_id=row.pk)
     row.version += 1
     row.updated_at = timezone.now()
-    _store(row, resource)
+    _save(row)
     return scim_user_roster_sync(scim_user=row, resource=resource, token=token, what=what)
 
 

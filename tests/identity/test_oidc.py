@@ -62,6 +62,9 @@ class SignIn:
             data={"prompt": "login", "login": login, "password": "any"},
         )
         self.callback = next(r for r in [*final.history, final] if r.url.path == "/oidc/callback/")
+        # Closed at once: a keep-alive connection left to the garbage collector would reach
+        # the live server's thread after the test's database is gone.
+        self.client.close()
         return self
 
     @property

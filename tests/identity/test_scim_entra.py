@@ -44,7 +44,19 @@ def test_entra_sequence__replayed__every_step_answers_as_entra_expects(live_serv
         headers={"Authorization": f"Bearer {_issue('--name', 'entra')}"},
     )
     saved: dict[str, str] = {}
+    # The loop's client is closed at the end, not left to the garbage collector: a stray
+    # keep-alive connection would reach the live server after the test's database is gone.
+    with client:
+        replay(client, saved, seat)
 
+    # And the employee is still on the roster, separated, with the whole story in its history
+    employee.refresh_from_db()
+    assert employee.employment_status == "separated"
+    reasons = list(employee.history.values_list("history_change_reason", flat=True))
+    assert "SCIM patch by token 'entra'" in reasons
+
+
+def replay(client: httpx.Client, saved: dict[str, str], seat) -> None:
     for step in SEQUENCE["steps"]:
         # When Entra ID sends the step's request
         body = _fill(step.get("body"), saved)
@@ -76,9 +88,3 @@ def test_entra_sequence__replayed__every_step_answers_as_entra_expects(live_serv
         if "seat" in expect:
             seat.refresh_from_db()
             assert seat.status == expect["seat"], step["name"]
-
-    # And the employee is still on the roster, separated, with the whole story in its history
-    employee.refresh_from_db()
-    assert employee.employment_status == "separated"
-    reasons = list(employee.history.values_list("history_change_reason", flat=True))
-    assert "SCIM patch by token 'entra'" in reasons
