@@ -2,32 +2,54 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import QuerySet
 
+from config.middleware import CACHE_AND_BROKER_ERRORS
+
 from .models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
-from .services.tokens import TOKEN_SCHEME, token_hash
+from .services.tokens import TOKEN_CACHE_TTL, TOKEN_SCHEME, token_cache_key, token_hash
 
 
 def scim_token_for(raw: str | None) -> ScimToken | None:
-    """The active token a bearer value stands for, or None: one indexed look-up by its prefix,
-    then a constant-time comparison of the hashes."""
+    """The active token a bearer value stands for, or None: its row found by prefix (kept in
+    the shared cache, so a provisioning burst does not read the token table on every request;
+    revoking deletes the cached row), then a constant-time comparison of the hashes. The
+    token's `actor` is read only when a change is recorded under it."""
     if not raw:
         return None
     scheme, _, rest = raw.partition(".")
     prefix, _, secret = rest.partition(".")
     if scheme != TOKEN_SCHEME or not prefix or not secret or len(raw) > 200:
         return None
-    token = (
-        ScimToken.objects.select_related("actor")
-        .filter(prefix=prefix, revoked_at__isnull=True)
-        .first()
-    )
-    if token is None or not hmac.compare_digest(token.hashed_secret, token_hash(raw)):
+    key = token_cache_key(prefix)
+    try:
+        row = cache.get(key)
+    except CACHE_AND_BROKER_ERRORS:
+        row = None
+    if row is None:
+        row = (
+            ScimToken.objects.filter(prefix=prefix, revoked_at__isnull=True)
+            .values("pk", "name", "prefix", "hashed_secret", "actor_id")
+            .first()
+        )
+        if row is None:
+            return None
+        with contextlib.suppress(*CACHE_AND_BROKER_ERRORS):
+            cache.set(key, row, timeout=TOKEN_CACHE_TTL)
+    if not hmac.compare_digest(row["hashed_secret"], token_hash(raw)):
         return None
-    return token
+    return ScimToken(
+        id=row["pk"],
+        name=row["name"],
+        prefix=row["prefix"],
+        hashed_secret=row["hashed_secret"],
+        actor_id=row["actor_id"],
+    )
 
 
 def scim_users() -> QuerySet[ScimUser]:

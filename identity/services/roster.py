@@ -5,21 +5,26 @@ seats through the very function the roster import uses (`revoke_separated_seats`
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 
 from agencies.choices import EmploymentStatus
 from agencies.imports.separation import revoke_separated_seats
 from agencies.models import Agency, Employee
+from config.middleware import CACHE_AND_BROKER_ERRORS
 
 from ..conf import agency_attribute, role_map, scim_group_map
 from ..models import ScimToken, ScimUser
 from ..scim.mapping import EmployeeFields, employee_fields
 from ..selectors import scim_groups_named, scim_user_group_names, sso_users_with_email
 from .accounts import sso_users_set_active, user_roles_apply
+
+AGENCY_INDEX_KEY = "identity:agency-index"
 
 
 @dataclass(frozen=True)
@@ -40,10 +45,41 @@ def _by_email(email: str):
     return Employee.objects.alias(email_ci=Lower("email")).filter(email_ci=email.lower())
 
 
+AGENCY_INDEX_TTL = 60  # seconds the index of agency codes and names is kept
+
+
+def _agency_index() -> dict[str, int]:
+    """Agency ids by code and by name, case-folded, from the shared cache (one query a minute
+    rather than one per provisioned user)."""
+    try:
+        index = cache.get(AGENCY_INDEX_KEY)
+    except CACHE_AND_BROKER_ERRORS:
+        index = None
+    if index is None:
+        index = {}
+        for pk, code, name in Agency.objects.values_list("pk", "code", "name"):
+            index.setdefault(name.casefold(), pk)
+            index[code.casefold()] = pk
+        with contextlib.suppress(*CACHE_AND_BROKER_ERRORS):
+            cache.set(AGENCY_INDEX_KEY, index, timeout=AGENCY_INDEX_TTL)
+    return index
+
+
 def _agency(value: str | None) -> Agency | None:
+    """The agency a code or a name designates (an unsaved stand-in carrying its id). A value
+    the cached index lacks is looked up in the table, so an agency added a moment ago counts."""
     if not value:
         return None
-    return Agency.objects.filter(Q(code__iexact=value) | Q(name__iexact=value)).order_by().first()
+    pk = _agency_index().get(value.strip().casefold())
+    if pk is None:
+        value = value.strip()
+        pk = (
+            Agency.objects.filter(Q(code__iexact=value) | Q(name__iexact=value))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+    return Agency(pk=pk) if pk is not None else None
 
 
 def _agency_from_groups(scim_user: ScimUser) -> Agency | None:
@@ -140,7 +176,7 @@ def scim_user_roster_sync(*, scim_user: ScimUser, resource, token: ScimToken, wh
                 email=fields.email,
                 first_name=fields.first_name,
                 last_name=fields.last_name,
-                agency=agency,
+                agency_id=agency.pk,
                 job_title=fields.job_title or "",
                 employment_status=(
                     EmploymentStatus.ACTIVE if fields.active else EmploymentStatus.SEPARATED

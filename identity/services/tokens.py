@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from config.errors import BusinessRuleError
+from config.middleware import CACHE_AND_BROKER_ERRORS
 
 from ..models import ScimToken
 
+log = logging.getLogger(__name__)
+
 TOKEN_SCHEME = "scim"
+TOKEN_CACHE_TTL = 300  # seconds a token's row is kept in the cache (revoking removes it)
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
 
 
@@ -22,6 +28,27 @@ def token_hash(raw: str) -> str:
     """The stored form of a token. A token is 256 random bits, so one SHA-256 is enough: there
     is nothing to guess that a slow hash would protect."""
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def token_cache_key(prefix: str) -> str:
+    return f"identity:scim-token:{prefix}"
+
+
+def _forget(prefixes) -> None:
+    """Drop revoked tokens from the cache now and again once the revocation commits (a
+    request that read the row in between must not put it back for long)."""
+    keys = [token_cache_key(p) for p in prefixes]
+
+    def forget() -> None:
+        try:
+            cache.delete_many(keys)
+        except CACHE_AND_BROKER_ERRORS:
+            log.warning(
+                "scim token: cache unreachable; a revoked token may work %ss more", TOKEN_CACHE_TTL
+            )
+
+    forget()
+    transaction.on_commit(forget)
 
 
 def actor_username(name: str) -> str:
@@ -65,9 +92,9 @@ def scim_token_create(
         )
     actor = _actor(name)
     if revoke_existing:
-        ScimToken.objects.filter(name=name, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+        earlier = ScimToken.objects.filter(name=name, revoked_at__isnull=True)
+        _forget(list(earlier.values_list("prefix", flat=True)))
+        earlier.update(revoked_at=timezone.now())
     prefix = secrets.token_hex(6)
     raw = f"{TOKEN_SCHEME}.{prefix}.{secrets.token_urlsafe(32)}"
     token = ScimToken.objects.create(
@@ -88,13 +115,16 @@ def scim_token_revoke(*, token: ScimToken) -> ScimToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+    _forget([token.prefix])
     return token
 
 
 def scim_token_touch(*, token: ScimToken) -> None:
     """Record that a token was used, at most once a minute (a provider may send thousands of
     requests a minute; one write each would only add contention)."""
-    now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() >= 60:
-        ScimToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+    try:
+        due = cache.add(f"identity:scim-token-touched:{token.pk}", 1, timeout=60)
+    except CACHE_AND_BROKER_ERRORS:
+        due = False
+    if due:
+        ScimToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())

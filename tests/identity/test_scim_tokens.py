@@ -39,6 +39,7 @@ def test_create_scim_token__stored__only_as_a_hash(db):
 
 def test_create_scim_token__revoke_existing__earlier_token_refused(db):
     first = _issue("--name", "entra")
+    assert ScimClient(first).get("/Users").status_code == 200  # its row is now cached
     second = _issue("--name", "entra", "--revoke-existing")
     assert ScimClient(first).get("/Users").status_code == 401
     assert ScimClient(second).get("/Users").status_code == 200
@@ -121,3 +122,15 @@ def test_throttle__guessing_tokens__address_throttled(db, settings):
     guesser = ScimClient("scim.aaaa.bbbb", address="203.0.113.9")
     assert [guesser.get("/Users").status_code for _ in range(3)] == [401, 401, 429]
     assert ScimClient("scim.aaaa.bbbb", address="203.0.113.10").get("/Users").status_code == 401
+
+
+def test_revoke__token_in_use__next_request_401_at_once(scim_token):
+    # Given a token in use (its row kept in the cache)
+    client = ScimClient(scim_token.raw)
+    assert client.get("/Users").status_code == 200
+
+    # When it is revoked
+    scim_token_revoke(token=scim_token)
+
+    # Then the very next request is refused
+    assert client.get("/Users").status_code == 401
