@@ -5,7 +5,8 @@ defence for what libraries and exception texts may carry (an `IntegrityError` qu
 a header echoed by a client library). Before a handler writes a record it replaces:
 
 - `Api-Key <key>` and `Authorization: ...` values, and bare keys shaped like the ones
-  djangorestframework-api-key issues (`<8 chars>.<32 chars>`), with `[redacted-key]`;
+  djangorestframework-api-key issues (`<8 chars>.<32 chars>`) or like SCIM bearer tokens
+  (`scim.<prefix>.<secret>`, identity/services/tokens.py), with `[redacted-key]`;
 - email addresses with `[redacted-email]`.
 
 Names cannot be recognised by pattern, so the code does not log them (tests/security/
@@ -31,6 +32,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         rf"\g<1>{KEY_MARK}",
     ),
     (re.compile(r"\b[A-Za-z0-9]{8}\.[A-Za-z0-9]{32}\b"), KEY_MARK),
+    (re.compile(r"\bscim\.[0-9a-f]{6,32}\.[A-Za-z0-9_-]{16,}"), KEY_MARK),
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"), EMAIL_MARK),
 )
 

@@ -44,9 +44,11 @@ def test_create__eight_racers_same_user_name__one_user_seven_409(dor, scim_token
 
     statuses = _race(
         8,
-        lambda i: ScimClient(scim_token.raw).post(
-            "/Users", user_body("Ann.Lee@mass.example.gov", externalId=f"try-{i}")
-        ).status_code,
+        lambda i: (
+            ScimClient(scim_token.raw)
+            .post("/Users", user_body("Ann.Lee@mass.example.gov", externalId=f"try-{i}"))
+            .status_code
+        ),
     )
 
     assert sorted(statuses) == [201] + [409] * 7
@@ -61,10 +63,14 @@ def test_patch__racers_on_one_user__serialised_every_version_counted(dor, scim_t
 
     statuses = _race(
         6,
-        lambda i: ScimClient(scim_token.raw).patch(
-            f"/Users/{resource['id']}",
-            patch_body({"op": "replace", "path": "title", "value": f"Title {i}"}),
-        ).status_code,
+        lambda i: (
+            ScimClient(scim_token.raw)
+            .patch(
+                f"/Users/{resource['id']}",
+                patch_body({"op": "replace", "path": "title", "value": f"Title {i}"}),
+            )
+            .status_code
+        ),
     )
 
     assert statuses == [200] * 6

@@ -134,3 +134,34 @@ def test_revoke__token_in_use__next_request_401_at_once(scim_token):
 
     # Then the very next request is refused
     assert client.get("/Users").status_code == 401
+
+
+def test_logs__scim_traffic_and_a_stray_token__no_token_no_address(scim_token, dor):
+    import io
+    import logging
+
+    from config.logging_filters import RedactingFilter
+
+    from .conftest import provisioned
+
+    # Given a handler on the root logger that filters as the console handler does
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level, root.level = root.level, logging.DEBUG
+    try:
+        # When a provider provisions, fails to authenticate, and code logs a token by mistake
+        provisioned(ScimClient(scim_token.raw))
+        ScimClient(scim_token.raw[:-3] + "xyz").get("/Users", filter='userName eq "ann@x.example"')
+        logging.getLogger("anywhere").warning("oops %s", scim_token.raw)
+    finally:
+        root.removeHandler(handler)
+        root.level = level
+
+    # Then no log line holds the token or an address
+    text = stream.getvalue()
+    assert "oops [redacted-key]" in text
+    assert scim_token.raw.rsplit(".", 1)[1] not in text
+    assert "ann.lee@mass.example.gov" not in text and "ann@x.example" not in text
