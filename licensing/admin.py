@@ -20,7 +20,16 @@ from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 
 from . import pricing
-from .models import BillingPeriod, Contract, CostSnapshot, PriceTier, Seat, SeatEvent, UsageDay
+from .models import (
+    BillingPeriod,
+    BillingPeriodEvent,
+    Contract,
+    CostSnapshot,
+    PriceTier,
+    Seat,
+    SeatEvent,
+    UsageDay,
+)
 
 
 class ViewOnlyAdminMixin:
@@ -213,8 +222,19 @@ class UsageDayAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
 
+class BillingPeriodEventInline(ViewOnlyAdminMixin, admin.TabularInline):
+    """Every mark of the line and every undo, with who, when and why (read only)."""
+
+    model = BillingPeriodEvent
+    extra = 0
+    fields = ("at", "from_status", "to_status", "actor", "reason")
+    readonly_fields = fields
+    ordering = ("at", "id")
+
+
 @admin.register(BillingPeriod)
 class BillingPeriodAdmin(admin.ModelAdmin):
+    inlines = [BillingPeriodEventInline]
     list_display = (
         "contract",
         "start",
@@ -253,9 +273,19 @@ class BillingPeriodAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
+        # A superuser may set any status here (a correction the console does not offer); it is
+        # recorded like every other mark.
         if "status" in form.changed_data:
             obj.status_changed_by = request.user
             obj.status_changed_at = timezone.now()
+            BillingPeriodEvent.objects.create(
+                line=obj,
+                from_status=form.initial.get("status", ""),
+                to_status=obj.status,
+                at=obj.status_changed_at,
+                actor=request.user,
+                reason="changed in the admin",
+            )
         super().save_model(request, obj, form, change)
 
 
