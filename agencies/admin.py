@@ -10,9 +10,6 @@ django-import-export's standard import. Every export escapes formula-looking cel
 recorded as a job; "Exports" offers the seat, event, billing and chargeback exports too.
 """
 
-import csv
-import io
-
 import tablib
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -31,7 +28,12 @@ from core.models import Job
 from licensing.exports import FORMATS, KINDS, ExportFilters, escape_cell, export_build
 from licensing.models import Contract
 
-from .imports.uploads import import_upload_confirm, import_upload_refusal, import_upload_start
+from .imports.uploads import (
+    import_errors_csv,
+    import_upload_confirm,
+    import_upload_refusal,
+    import_upload_start,
+)
 from .models import Agency, BargainingUnit, CoordinatorAgency, Employee, UserAPIKey
 from .resources import AgencyResource, BargainingUnitResource, EmployeeResource
 
@@ -230,17 +232,7 @@ class EmployeeAdmin(
 
     def roster_errors_view(self, request, job_id: int):
         job = self._roster_job(request, job_id)
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["line", "column", "reason"])
-        for error in job.errors:
-            writer.writerow(
-                [
-                    escape_cell(str(error.get(k) if error.get(k) is not None else ""))
-                    for k in ("line", "column", "reason")
-                ]
-            )
-        response = HttpResponse(("\ufeff" + out.getvalue()).encode(), content_type=FORMATS["csv"])
+        response = HttpResponse(import_errors_csv(job), content_type=FORMATS["csv"])
         response["Content-Disposition"] = f'attachment; filename="roster-job-{job.pk}-errors.csv"'
         return response
 

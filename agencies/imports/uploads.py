@@ -14,7 +14,9 @@ purged a day later.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +25,7 @@ from agencies.models import ImportUpload
 from config.errors import BusinessRuleError
 from core.choices import JobKind, JobStatus
 from core.models import Job
+from licensing.exports import escape_cell
 from licensing.models import Contract
 from licensing.usage_import import usage_import
 
@@ -162,3 +165,19 @@ def import_upload_run(*, upload_id: int, job: Job) -> int | None:
     if report.written:
         upload.delete()
     return job.pk
+
+
+def import_errors_csv(job: Job) -> bytes:
+    """The errors kept on an import's job (the first 1,000) as a CSV file: line, column,
+    reason; UTF-8 with a byte-order mark, cells escaped like every export."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["line", "column", "reason"])
+    for error in job.errors:
+        writer.writerow(
+            [
+                escape_cell(str(error.get(k) if error.get(k) is not None else ""))
+                for k in ("line", "column", "reason")
+            ]
+        )
+    return ("\ufeff" + out.getvalue()).encode()

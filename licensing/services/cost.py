@@ -15,7 +15,7 @@ from ..choices import BillingLineStatus
 from ..cost_report import CostReport, build_report
 from ..forecast import forecast
 from ..models import BillingPeriod, BillingPeriodEvent, Contract, CostSnapshot
-from ..selectors import contract_cost_inputs, contract_terms
+from ..selectors import contract_cost_inputs, contract_headroom_seats, contract_terms
 
 
 def today() -> dt.date:
@@ -76,8 +76,7 @@ def contract_assert_headroom(*, contract: Contract, seats: int = 1) -> int | Non
     """Rule 8: refuse, inside the caller's transaction, an activation of `seats` more seats that
     would take the contract over its ceiling. The caller must hold `contract_lock`. Returns the
     headroom before the activation (None: no number of seats reaches the ceiling)."""
-    # The plan does not enter rule 7, so the cohorts are not even read.
-    room = build_report(contract_cost_inputs(contract, today(), cohorts=())).headroom_seats
+    room = contract_headroom_seats(contract)
     if room is not None and room < seats:
         raise BusinessRuleError(
             "ceiling_reached",
