@@ -56,7 +56,7 @@ def test_person_page__every_role_in_scope__200_with_seat_history(login, world, r
     assert response.status_code == 200
     html = response.content.decode()
     assert f"Seat #{open_seat(employee).pk}: history" in html
-    assert html.count("<th scope=\"row\" class=\"date\">") == 3
+    assert html.count('<th scope="row" class="date">') == 3
 
 
 def test_person_page__coordinator_other_agency__404(login, world):
