@@ -73,7 +73,7 @@ def import_jobs():
 
 
 def job_url(job: Job) -> str:
-    return reverse("web:import-job", kwargs={"pk": job.pk})
+    return reverse("web:import-job", kwargs={"pk": job.pk}) + "#report"
 
 
 class ImportsPage(PageMixin, TemplateView):

@@ -58,7 +58,7 @@ def test_roster_upload__rows_with_errors__rejected_with_line_column_reason(login
     # confirmation, and nothing was written
     assert response.status_code == 302
     job = Job.objects.get(kind="roster_import")
-    assert response["Location"] == reverse("web:import-job", kwargs={"pk": job.pk})
+    assert response["Location"] == reverse("web:import-job", kwargs={"pk": job.pk}) + "#report"
     page = client.get(response["Location"])
     html = page.content.decode()
     assert page.status_code == 200
@@ -96,7 +96,7 @@ def test_roster_upload__good_file__preview_then_the_same_file_confirmed(login, w
     # Then the kept file is imported as its own job, whose page says so
     assert done.status_code == 302
     job = Job.objects.get(kind="roster_import", dry_run=False)
-    assert done["Location"] == reverse("web:import-job", kwargs={"pk": job.pk})
+    assert done["Location"] == reverse("web:import-job", kwargs={"pk": job.pk}) + "#report"
     assert (job.status, job.requested_by, job.outcome["new"]) == (
         "succeeded",
         users[ROLLOUT_MANAGER],
