@@ -469,3 +469,14 @@ def test_agency_page__cohort_progress__active_seats_against_quota(login, world):
     html = login(AGENCY_COORDINATOR).get(reverse("web:agency", kwargs={"code": "AGA"}))
     html = html.content.decode()
     assert "4 of 50 seats active (8% of the quota); 2 requested, approved or held" in html
+
+
+def test_bulk_request__reloaded_as_a_get__a_page_not_a_405(login, world):
+    # Given the address of a selection's form, opened (or reloaded) with a GET
+    ticked = world["staff_a"][47]
+    response = login(AGENCY_COORDINATOR).get(bulk_url(), {"employee": ticked.pk})
+
+    # Then it is the form, the person ticked, not a 405
+    assert response.status_code == 200
+    assert f'value="{ticked.pk}"' in response.content.decode()
+    assert login(AGENCY_COORDINATOR).get(bulk_url()).status_code == 200

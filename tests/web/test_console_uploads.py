@@ -208,3 +208,12 @@ def test_imports_page__lists_the_latest_imports(login, world):
     assert "Imports" in html  # the navigation's link, a manager's only
     nav = login(FINANCE).get(reverse("web:seats")).content.decode()
     assert reverse("web:imports") not in nav
+
+
+def test_import_confirm__opened_with_a_get__a_page_not_a_405(login, world):
+    client = login(ROLLOUT_MANAGER)
+    upload(client, GOOD)
+    preview = Job.objects.get(kind="roster_import")
+    response = client.get(reverse("web:import-confirm", kwargs={"pk": preview.pk}))
+    assert response.status_code == 200
+    assert "Import this roster" in response.content.decode()
