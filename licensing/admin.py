@@ -18,6 +18,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from . import pricing
 from .models import (
@@ -222,19 +223,8 @@ class UsageDayAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
 
-class BillingPeriodEventInline(ViewOnlyAdminMixin, admin.TabularInline):
-    """Every mark of the line and every undo, with who, when and why (read only)."""
-
-    model = BillingPeriodEvent
-    extra = 0
-    fields = ("at", "from_status", "to_status", "actor", "reason")
-    readonly_fields = fields
-    ordering = ("at", "id")
-
-
 @admin.register(BillingPeriod)
 class BillingPeriodAdmin(admin.ModelAdmin):
-    inlines = [BillingPeriodEventInline]
     list_display = (
         "contract",
         "start",
@@ -262,8 +252,33 @@ class BillingPeriodAdmin(admin.ModelAdmin):
         "status_changed_by",
         "status_changed_at",
         "created_at",
+        "record",
     )
     readonly_fields = tuple(f for f in fields if f != "status")
+
+    @admin.display(description="Record of marks")
+    def record(self, line: BillingPeriod) -> str:
+        """Every mark and undo of the line, oldest first: when, from → to, who, why."""
+        events = line.events.select_related("actor").order_by("at", "id")
+        if not events:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}: {} → {} by {}{}</li>",
+                (
+                    (
+                        timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M"),
+                        e.from_status,
+                        e.to_status,
+                        e.actor.get_username() if e.actor else "—",
+                        f" — {e.reason}" if e.reason else "",
+                    )
+                    for e in events
+                ),
+            ),
+        )
 
     def has_add_permission(self, request):
         # Periods are written by the billing job when they close.
