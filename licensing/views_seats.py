@@ -59,7 +59,7 @@ class SeatActionPage(ActionPage):
 
     def get_subject(self) -> Seat:
         seats = Seat.objects.select_related(
-            "employee__bargaining_unit", "employee__agency", "contract", "cohort__wave"
+            "employee__bargaining_unit", "employee__agency", "agency", "contract", "cohort__wave"
         )
         return get_object_or_404(agency_scope(self.request).filter(seats), pk=self.kwargs["pk"])
 
