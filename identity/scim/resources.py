@@ -10,7 +10,7 @@ from typing import Any
 
 from scim2_models import Context, GroupMember
 
-from .mapping import comparison_key, work_email
+from .mapping import comparison_key
 from .provider import GROUP_MODEL, USER_MODEL
 
 _NOT_STORED = ("id", "meta", "members")
@@ -90,7 +90,3 @@ def group_resource(row, base_url: str, members: list[dict[str, Any]] | None):
             for m in members
         ]
     return GROUP_MODEL.model_validate(data)
-
-
-def user_work_email(resource) -> str:
-    return work_email(resource)

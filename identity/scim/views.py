@@ -16,6 +16,7 @@ from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -116,6 +117,8 @@ def _exception_response(exc: Exception) -> HttpResponse:
         )
     if isinstance(exc, ValidationError):
         return _validation_error(exc)
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(413, "The body is too large.")
     if isinstance(exc, BusinessRuleError):
         status, scim_type = _RULE_STATUS.get(exc.code, (409, None))
         return error_response(status, exc.detail, scim_type)

@@ -387,3 +387,12 @@ def test_active_false__person_signing_in_with_that_address__can_no_longer(scim, 
     )
     person.refresh_from_db()
     assert person.is_active
+
+
+def test_create__body_over_djangos_own_limit__413(scim, db, settings):
+    # SCIM_MAX_BODY_BYTES set above Django's DATA_UPLOAD_MAX_MEMORY_SIZE: Django's limit, met
+    # while the body is read, answers in the SCIM shape too.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    settings.SCIM_MAX_BODY_BYTES = 10_000
+    body = user_body("a@b.example", displayName="x" * 400)
+    assert_error(scim.post("/Users", body), 413)
