@@ -5,7 +5,7 @@ reclamation (`reclaim`)."""
 from .activation import cohort_activate, cohort_activation_enqueue
 from .jobs import jobs_requeue_stalled
 from .readiness import readiness_reopen, readiness_sign_off
-from .reclaim import Reclamation, seats_reclaim_idle
+from .reclaim import Reclamation, seats_reclaim_enqueue, seats_reclaim_idle, seats_reclaimable
 from .waves import (
     TRANSITIONS,
     wave_approve,
@@ -24,7 +24,9 @@ __all__ = [
     "jobs_requeue_stalled",
     "readiness_reopen",
     "readiness_sign_off",
+    "seats_reclaim_enqueue",
     "seats_reclaim_idle",
+    "seats_reclaimable",
     "wave_approve",
     "wave_cancel",
     "wave_complete",
