@@ -110,6 +110,8 @@ def nav_context(request, current: str) -> dict:
         links.append(("finance", reverse("web:finance"), "Finance"))
     links.append(("timeline", reverse("web:timeline"), "Rollout timeline"))
     links.append(("seats", reverse("web:seats"), "Seat counts"))
+    if has_role(user, ROLLOUT_MANAGER):
+        links.append(("reclaim", reverse("web:reclaim"), "Idle seats"))
     return {
         "nav_links": links,
         "nav_current": current,
