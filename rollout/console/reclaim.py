@@ -123,4 +123,9 @@ def _seat_table(result: Reclamation) -> dict:
         [c.employee_number, c.agency, c.from_status, c.to_status, c.reason]
         for c in [*result.suspended, *result.revoked][:SHOWN]
     ]
-    return {"head": ["Employee", "Agency", "Seat now", "Becomes", "Reason"], "rows": rows}
+    return {
+        "label": "Seats to reclaim (table)",
+        "stack": True,
+        "head": ["Employee", "Agency", "Seat now", "Becomes", "Reason"],
+        "rows": rows,
+    }

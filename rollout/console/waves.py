@@ -276,6 +276,8 @@ def money_table(effect: effects.Effect) -> dict:
     """Before and after, as the confirmation's table."""
     before, after = effect.before, effect.after
     return {
+        "label": "Seats and money, now and after (table)",
+        "numeric": True,
         "head": ["Figure", "Now", "After"],
         "rows": [
             ["Active seats", f"{before.active_seats:,}", f"{after.active_seats:,}"],

@@ -365,7 +365,9 @@ def test_wave_action__cancel__confirmation_shows_the_projection_without_the_wave
 
     assert "Cancelling cannot be undone." in html
     assert "the 40 seats of quota still unfilled leave the projection" in html
-    row = re.search(r"Projected total for the term</td><td>([^<]+)</td><td>([^<]+)</td>", html)
+    row = re.search(
+        r"Projected total for the term</th><td[^>]*>([^<]+)</td><td[^>]*>([^<]+)</td>", html
+    )
     assert row.groups() == (full_money(now.projected_total), full_money(after.projected_total))
 
 
