@@ -11,6 +11,7 @@ from agencies.views import AgencyPage, LoginPage, SeatCountsPage, home
 from licensing.views import BillingLineMark, ContractDashboard, FinanceHome
 from rollout.console.cohorts import CohortActivate, CohortPage, GateReopen, GateSignOff
 from rollout.console.jobs import JobBlockedCsv, JobPage, JobProgress
+from rollout.console.plan import CohortAdd, CohortChange, CohortRemove, WaveCreate, WaveUpdate
 from rollout.console.reclaim import ReclaimPage
 from rollout.console.waves import WaveActionPage, WavePage
 from rollout.services.waves import ACTIONS as WAVE_ACTIONS
@@ -55,17 +56,22 @@ urlpatterns = [
     path("agencies/<str:code>/", AgencyPage.as_view(), name="agency"),
 ]
 
-# --- Rollout console: waves, gates, cohort activation, jobs, reclamation (rollout/console/) ---
+# --- Rollout console: plan, waves, gates, activation, jobs, reclamation (rollout/console/) ---
 # Every action is a config.console.ActionPage calling the service the API calls; who may open
 # what is the table in docs/pages.md.
 urlpatterns += [
+    path("rollout/waves/new/", WaveCreate.as_view(), name="wave-create"),
     path("rollout/waves/<int:pk>/", WavePage.as_view(), name="wave"),
+    path("rollout/waves/<int:pk>/edit/", WaveUpdate.as_view(), name="wave-edit"),
+    path("rollout/waves/<int:pk>/cohorts/new/", CohortAdd.as_view(), name="cohort-add"),
     re_path(
         rf"^rollout/waves/(?P<pk>[0-9]+)/(?P<action>{'|'.join(WAVE_ACTIONS)})/$",
         WaveActionPage.as_view(),
         name="wave-action",
     ),
     path("rollout/cohorts/<int:pk>/", CohortPage.as_view(), name="cohort"),
+    path("rollout/cohorts/<int:pk>/edit/", CohortChange.as_view(), name="cohort-edit"),
+    path("rollout/cohorts/<int:pk>/remove/", CohortRemove.as_view(), name="cohort-remove"),
     path(
         "rollout/cohorts/<int:pk>/gates/<slug:kind>/sign-off/",
         GateSignOff.as_view(),

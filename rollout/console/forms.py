@@ -76,3 +76,51 @@ class ReclaimForm(forms.Form):
         if self.cleaned_data["selection"] == "all":
             return list(self.candidates)
         return list(self.cleaned_data["seats"])
+
+
+class DateInput(forms.DateInput):
+    """A browser date picker; the value is ISO (YYYY-MM-DD), which every browser sends."""
+
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "%Y-%m-%d")
+        super().__init__(**kwargs)
+
+
+class WaveForm(forms.Form):
+    """A wave's name and planned window; the plan service checks the window against the term and
+    the cohorts' onboarding days."""
+
+    name = forms.CharField(label="Name", max_length=200)
+    planned_start = forms.DateField(label="Planned start", widget=DateInput())
+    planned_end = forms.DateField(label="Planned end", widget=DateInput())
+    reason = ReasonField(help_text="Recorded in the wave's history with your name and the time.")
+
+
+class AgencyChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, agency) -> str:
+        return f"{agency.code} · {agency.name} (headcount {agency.headcount:,})"
+
+
+class CohortAddForm(forms.Form):
+    """An agency scheduled in a planned wave: its seat quota and its onboarding day."""
+
+    agency = AgencyChoiceField(label="Agency", queryset=None, empty_label="Choose an agency")
+    seat_quota = forms.IntegerField(label="Seat quota", min_value=0)
+    onboarding_date = forms.DateField(label="Onboarding day", widget=DateInput())
+    reason = ReasonField(help_text="Recorded in the cohort's history with your name and the time.")
+
+    def __init__(self, *args, agencies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = agencies
+
+
+class CohortChangeForm(forms.Form):
+    seat_quota = forms.IntegerField(label="Seat quota", min_value=0)
+    onboarding_date = forms.DateField(label="Onboarding day", widget=DateInput())
+    reason = ReasonField(help_text="Recorded in the cohort's history with your name and the time.")
+
+
+class PlanReasonForm(forms.Form):
+    reason = ReasonField(help_text="Recorded in the cohort's history with your name and the time.")

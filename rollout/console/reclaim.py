@@ -15,6 +15,7 @@ from ..services import seats_reclaim_enqueue, seats_reclaimable
 from ..services.reclaim import Reclamation, idle_reason
 from .forms import ReclaimForm
 from .jobs import job_url
+from .lookups import landing
 
 
 class ReclaimPage(ActionPage):
@@ -93,7 +94,7 @@ class ReclaimPage(ActionPage):
             contract=self.subject, actor=self.request.user, seat_ids=form.chosen()
         )
         self.success(f"The reclamation runs as job #{job.pk}.")
-        return job_url(job)
+        return landing(job_url(job))
 
 
 def _all(report: Reclamation):

@@ -12,12 +12,12 @@ from agencies.views import PageMixin
 from config.api.permissions import MANAGE, READ, READ_FIGURES, agency_scope, has_any_role
 from config.console import ActionPage
 from core.models import Job
-from licensing.charts import full_money
+from licensing.charts import day_label, full_money
 
 from ..choices import WaveStatus
 from ..gates import LABELS as GATE
 from ..gates import cohort_gates, failing_gates
-from ..models import Wave
+from ..models import Cohort, Wave
 from ..selectors import wave_readiness
 from ..services import (
     wave_approve,
@@ -30,7 +30,7 @@ from ..services import (
 from ..services.waves import ACTIONS, GATED_ACTIONS
 from . import effects
 from .forms import WaveActionForm
-from .lookups import scoped_cohorts, wave_for
+from .lookups import landing, scoped_cohorts, wave_for
 
 SERVICES = {
     "approve": wave_approve,
@@ -54,6 +54,46 @@ NEXT_GATED = {
     WaveStatus.APPROVED: "start",
     WaveStatus.PAUSED: "resume",
 }
+
+
+def plan_changes(wave: Wave, limit: int = 30) -> list[dict]:
+    """The wave's and its cohorts' recorded plan changes, newest first: who, when, why, and the
+    state they left (the django-simple-history rows the plan services write). A wave's status
+    changes are in its own history (`WaveEvent`) and left out here."""
+    rows = []
+    previous = None
+    for row in wave.history.select_related("history_user").order_by("history_date", "history_id"):
+        plan = (row.name, row.planned_start, row.planned_end)
+        if previous is None or plan != previous:
+            verb = "planned" if previous is None else "changed"
+            rows.append(
+                {
+                    "at": row.history_date,
+                    "who": row.history_user,
+                    "why": row.history_change_reason,
+                    "what": f"Wave {verb}: “{row.name}”, {day_label(row.planned_start)} – "
+                    f"{day_label(row.planned_end)}",
+                }
+            )
+        previous = plan
+    verbs = {"+": "added", "~": "changed", "-": "removed"}
+    cohorts = (
+        Cohort.history.filter(wave_id=wave.pk)
+        .select_related("history_user", "agency")
+        .order_by("-history_date")[:limit]
+    )
+    for row in cohorts:
+        code = row.agency.code if row.agency else "An agency"
+        rows.append(
+            {
+                "at": row.history_date,
+                "who": row.history_user,
+                "why": row.history_change_reason,
+                "what": f"{code} {verbs.get(row.history_type, 'changed')}: quota "
+                f"{row.seat_quota:,}, onboarding {day_label(row.onboarding_date)}",
+            }
+        )
+    return sorted(rows, key=lambda r: r["at"], reverse=True)[:limit]
 
 
 def wave_url(wave: Wave) -> str:
@@ -122,7 +162,11 @@ class WavePage(PageMixin, TemplateView):
             for f in (failing_gates(readiness) if waiting_for else [])
         ]
         can_manage = has_any_role(request.user, MANAGE)
+        # The plan services accept changes only while the wave is planned: the links show then.
+        planning = can_manage and wave.status == WaveStatus.PLANNED
         context.update(
+            planning=planning,
+            plan_changes=plan_changes(wave) if can_manage or scope.is_all else [],
             wave=wave,
             contract=wave.contract,
             rows=rows,
@@ -205,7 +249,7 @@ class WaveActionPage(ActionPage):
             wave=self.subject, actor=self.request.user, reason=form.cleaned_data["reason"]
         )
         self.success(f"Wave {wave.number} {ACTIONS[self.action][2]}.")
-        return wave_url(wave)
+        return landing(wave_url(wave))
 
 
 INTROS = {

@@ -1,8 +1,9 @@
-"""The rollout run from the browser by a rollout manager, end to end, in headless Chromium: a wave
-planned, its gates signed off (one reopened and signed again), approved and started, a cohort
-previewed and activated while the job page follows the job to its end, the blocked list
-downloaded, idle seats reclaimed, the wave completed. axe-core finds no violation on any console
-page, at 1440 px and at 390 px; screenshots go to artifacts/screenshots/.
+"""The rollout run from the browser by a rollout manager, end to end, in headless Chromium: a
+wave planned (an agency added, its day moved), its gates signed off (one reopened and signed
+again), approved and started, a cohort previewed and activated while the job page follows the
+job to its end, the blocked list downloaded, idle seats reclaimed, the wave completed. axe-core
+finds no violation on any console page, at 1440 px and at 390 px; screenshots go to
+artifacts/screenshots/.
 
 Nothing here touches the API or the admin: every step is a link, a form or a button. One step is
 not the rollout manager's: DCAMM's training records arriving (the roster upload is another page),
@@ -88,25 +89,6 @@ def training_arrives(code: str) -> None:
 
 
 @pytest.fixture
-def planned_wave(demo):
-    """Wave 6 with DCAMM (the one agency the demo has not scheduled), planned."""
-    wave = Wave.objects.create(
-        contract=demo,
-        number=6,
-        name="Capital assets",
-        planned_start=dt.date(2026, 12, 7),
-        planned_end=dt.date(2027, 1, 29),
-    )
-    Cohort.objects.create(
-        wave=wave,
-        agency_id=Employee.objects.filter(agency__code="DCAMM").values("agency_id")[:1],
-        seat_quota=8,
-        onboarding_date=dt.date(2026, 12, 14),
-    )
-    return wave
-
-
-@pytest.fixture
 def held_activations(monkeypatch):
     """Real activations wait in the queue until the test lets them run (the workers are eager
     here, so without this the job would end before its page opened)."""
@@ -123,13 +105,45 @@ def held_activations(monkeypatch):
     return held
 
 
-def test_rollout_manager__runs_a_wave_in_the_browser(visit, demo, planned_wave, held_activations):
-    tab = visit("manager.e2e", WIDE, "desktop")
-    wave = planned_wave
-
-    # The timeline leads to the wave, whose page names every gate blocking its approval
+def plan_wave(tab) -> Wave:
+    """From the timeline: a new wave, DCAMM added to it, its onboarding day moved."""
     tab.open("/rollout/timeline/")
-    go(tab, f'a[href="/rollout/waves/{wave.pk}/"]')
+    go(tab, "a:has-text('Plan a new wave')")
+    check(tab, "manager-plan-wave")
+    tab.page.fill("#id_name", "Capital assets")
+    tab.page.fill("#id_planned_start", "2026-12-07")
+    tab.page.fill("#id_planned_end", "2027-01-29")
+    tab.page.fill("#id_reason", "DCAMM asked to join before the winter break")
+    go(tab, "button:has-text('Plan the wave')")
+    wave = Wave.objects.get(number=6)
+    assert tab.page.url.endswith(f"/rollout/waves/{wave.pk}/#main")
+
+    go(tab, "[data-plan='add-cohort']")
+    check(tab, "manager-plan-cohort")
+    tab.page.select_option(
+        "#id_agency",
+        label="DCAMM · Division of Capital Asset Management and Maintenance (headcount 8)",
+    )
+    tab.page.fill("#id_seat_quota", "8")
+    tab.page.fill("#id_onboarding_date", "2026-12-21")
+    tab.page.fill("#id_reason", "The whole division, as agreed with its director")
+    go(tab, "button:has-text('Add the agency')")
+    assert "DCAMM is in wave 6: quota 8" in tab.page.inner_text(".messages")
+
+    go(tab, "tr[data-cohort='DCAMM'] a:has-text('Change')")
+    tab.page.fill("#id_onboarding_date", "2026-12-14")
+    tab.page.fill("#id_reason", "Their help desk is ready a week early")
+    go(tab, "button:has-text('Save the cohort')")
+    assert "onboarding 14 Dec 2026" in tab.page.inner_text(".messages")
+    assert "Their help desk is ready a week early" in tab.page.inner_text(".plan-history")
+    return wave
+
+
+def test_rollout_manager__runs_a_wave_in_the_browser(visit, demo, held_activations):
+    tab = visit("manager.e2e", WIDE, "desktop")
+
+    # A wave planned from the timeline; its page names every gate blocking its approval
+    wave = plan_wave(tab)
     assert tab.page.get_attribute("[data-blockers]", "data-blockers") == "5"
     check(tab, "manager-wave-planned")
 
@@ -241,16 +255,18 @@ def test_rollout_manager__runs_a_wave_in_the_browser(visit, demo, planned_wave, 
     # At phone width every console page reads and passes axe too
     phone = visit("manager.e2e", PHONE, "phone")
     cohort = Cohort.objects.get(wave=wave)
+    wave5 = Wave.objects.get(contract=demo, number=5)
     for path, shot in (
         (f"/rollout/waves/{wave.pk}/", "manager-wave"),
         (f"/rollout/cohorts/{cohort.pk}/", "manager-cohort"),
         (f"/rollout/jobs/{job.pk}/", "manager-job-done"),
         ("/rollout/reclaim/", "manager-reclaim"),
         (f"/rollout/cohorts/{cohort.pk}/gates/privacy_review/sign-off/", "manager-gate-sign-off"),
+        ("/rollout/waves/new/", "manager-plan-wave"),
+        (f"/rollout/waves/{wave5.pk}/", "manager-wave-running"),
     ):
         phone.open(path)
         check(phone, shot)
-    wave5 = Wave.objects.get(contract=demo, number=5)
     phone.open(f"/rollout/waves/{wave5.pk}/")
     go(phone, '[data-action="pause"]')
     go(phone, "button:has-text('Continue')", status=400)

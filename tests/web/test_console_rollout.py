@@ -22,7 +22,7 @@ from licensing.forecast import CancelWave
 from licensing.models import Seat
 from licensing.services.cost import contract_cost_report, contract_forecast
 from rollout.choices import SIGNED_GATES
-from rollout.models import ReadinessCheck, Wave, WaveEvent
+from rollout.models import Cohort, ReadinessCheck, Wave, WaveEvent
 from rollout.services import cohort_activate
 from tests.factories import CohortFactory, WaveFactory
 from tests.web.conftest import TODAY, at, figures
@@ -97,10 +97,26 @@ def console_pages(world, job) -> dict[str, str]:
         "sign_off": cohort_url(world["cohort_a2"], "sign-off", "security_review"),
         "reopen": cohort_url(world["cohort_a2"], "reopen", "privacy_review"),
         "activate": cohort_url(world["cohort_a"], "cohort-activate"),
+        "wave_create": reverse("web:wave-create"),
+        "wave_edit": reverse("web:wave-edit", kwargs={"pk": world["wave2"].pk}),
+        "cohort_add": reverse("web:cohort-add", kwargs={"pk": world["wave2"].pk}),
+        "cohort_edit": cohort_url(world["cohort_a2"], "cohort-edit"),
+        "cohort_remove": cohort_url(world["cohort_a2"], "cohort-remove"),
     }
 
 
-ACTION_PAGES = ("reclaim", "wave_action", "sign_off", "reopen", "activate")
+ACTION_PAGES = (
+    "reclaim",
+    "wave_action",
+    "sign_off",
+    "reopen",
+    "activate",
+    "wave_create",
+    "wave_edit",
+    "cohort_add",
+    "cohort_edit",
+    "cohort_remove",
+)
 
 
 @pytest.mark.parametrize("page", ["wave", "cohort", "job", "job_progress", *ACTION_PAGES], ids=str)
@@ -131,11 +147,26 @@ def test_console_action_pages__not_a_manager__403_on_get_and_post(login, world, 
 
     # Then the form is not shown, and a filled-in, confirmed post changes nothing
     assert client.get(url).status_code == 403
-    posted = {"reason": "x", "evidence": "x", "selection": "all", "confirmed": "yes"}
+    posted = {
+        "reason": "x",
+        "evidence": "x",
+        "selection": "all",
+        "name": "Mine",
+        "planned_start": "2027-01-04",
+        "planned_end": "2027-02-05",
+        "agency": world["agency_c"].pk,
+        "seat_quota": "5",
+        "onboarding_date": "2027-01-11",
+        "confirmed": "yes",
+    }
     assert client.post(url, posted).status_code == 403
     after = (WaveEvent.objects.count(), ReadinessCheck.objects.count(), Job.objects.count())
     assert after == before
-    assert Wave.objects.get(pk=world["wave2"].pk).status == "planned"
+    assert list(Wave.objects.values_list("number", "name", "status")) == [
+        (1, "First", "in_progress"),
+        (2, "Second", "planned"),
+    ]
+    assert Cohort.objects.get(pk=world["cohort_a2"].pk).seat_quota == 40
 
 
 def test_console_pages__manager__every_page_200(login, world):
@@ -203,6 +234,10 @@ def test_manager__missing_ids__404(login, world, url):
 @pytest.mark.parametrize(
     "url",
     [
+        "/rollout/waves/999999/edit/",
+        "/rollout/waves/999999/cohorts/new/",
+        "/rollout/cohorts/999999/edit/",
+        "/rollout/cohorts/999999/remove/",
         "/rollout/waves/999999/approve/",
         "/rollout/cohorts/999999/activate/",
         "/rollout/cohorts/999999/gates/privacy_review/sign-off/",
@@ -341,7 +376,7 @@ def test_wave_action__approve__confirmation_then_service_then_wave_page(login, w
     second = client.post(
         url, {"reason": "All five gates checked with the agency", "confirmed": "yes"}
     )
-    assert second.status_code == 302 and second["Location"] == wave_url(world["wave2"])
+    assert second.status_code == 302 and second["Location"] == wave_url(world["wave2"]) + "#main"
     wave = Wave.objects.get(pk=world["wave2"].pk)
     assert (wave.status, wave.approved_by) == ("approved", users[ROLLOUT_MANAGER])
     event = WaveEvent.objects.get(wave=wave)
@@ -506,7 +541,7 @@ def test_activate__confirmed__job_runs_and_the_browser_goes_to_its_page(
             cohort_url(world["cohort_a"], "cohort-activate"), {"confirmed": "yes"}
         )
     job = Job.objects.filter(dry_run=False).latest("id")
-    assert response.status_code == 302 and response["Location"] == job_url(job)
+    assert response.status_code == 302 and response["Location"] == job_url(job) + "#main"
     job.refresh_from_db()
     assert (job.status, job.outcome["activated"]) == ("succeeded", 46)
     assert Seat.objects.filter(cohort=world["cohort_a"], status="active").count() == 50
@@ -625,7 +660,7 @@ def test_reclaim__chosen_seats__confirm_then_job_reclaims_only_those(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("web:reclaim"), {**chosen, "confirmed": "yes"})
     job = Job.objects.get(kind="reclaim")
-    assert response["Location"] == job_url(job)
+    assert response["Location"] == job_url(job) + "#main"
     job.refresh_from_db()
     assert (job.status, job.requested_by.username, job.done) == ("succeeded", "manager", 2)
     assert Seat.objects.get(pk=idle["idle"][0].pk).status == "suspended"
@@ -691,3 +726,147 @@ def test_console_markup__local_script_only_no_inline_style_labels_and_unique_ids
             assert f'for="{field_id}"' in html, field_id
         ids = re.findall(r'\sid="([^"]+)"', html)
         assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
+# --- the plan --------------------------------------------------------------------------------
+
+
+def test_plan__new_wave__recorded_with_who_and_why(login, world, users):
+    response = login(ROLLOUT_MANAGER).post(
+        reverse("web:wave-create"),
+        {
+            "name": "Courts",
+            "planned_start": "2027-01-11",
+            "planned_end": "2027-02-05",
+            "reason": "Board decision of 1 December",
+        },
+    )
+    wave = Wave.objects.get(number=3)
+    # (opened at the main content: the success message, not the form's #errors)
+    assert response.status_code == 302 and response["Location"] == wave_url(wave) + "#main"
+    assert (wave.name, wave.status, wave.contract) == ("Courts", "planned", world["contract"])
+    created = wave.history.get()
+    assert (created.history_user, created.history_change_reason) == (
+        users[ROLLOUT_MANAGER],
+        "Board decision of 1 December",
+    )
+    html = main(login(ROLLOUT_MANAGER).get(response["Location"]))
+    assert "Wave 3 is planned." in html
+    assert "Wave planned: “Courts”, 11 Jan 2027 – 5 Feb 2027 by manager" in html
+
+
+def test_plan__new_wave_invalid__400_one_message_per_field(login, world):
+    response = login(ROLLOUT_MANAGER).post(
+        reverse("web:wave-create"),
+        {"name": "", "planned_start": "next week", "planned_end": "2027-02-05", "reason": ""},
+    )
+    assert response.status_code == 400
+    html = main(response)
+    for field in ("id_name", "id_planned_start", "id_reason"):
+        assert f'href="#{field}"' in html
+    assert html.count('class="field-error"') == 3
+    assert not Wave.objects.filter(number=3).exists()
+
+
+def test_plan__new_wave_outside_the_term__409_in_the_services_words(login, world):
+    response = login(ROLLOUT_MANAGER).post(
+        reverse("web:wave-create"),
+        {
+            "name": "Too late",
+            "planned_start": "2027-03-01",
+            "planned_end": "2027-04-01",
+            "reason": "x",
+        },
+    )
+    assert response.status_code == 409
+    assert "must lie inside the contract&#x27;s term" in main(response)
+
+
+def test_plan__add_agency__cohort_recorded_and_the_projection_said(login, world, users):
+    client = login(ROLLOUT_MANAGER)
+    url = reverse("web:cohort-add", kwargs={"pk": world["wave2"].pk})
+    # The form offers the agencies not yet in the wave
+    form = main(client.get(url))
+    assert f'value="{world["agency_c"].pk}"' in form
+    assert f'value="{world["agency_a"].pk}"' not in form
+
+    response = client.post(
+        url,
+        {
+            "agency": world["agency_c"].pk,
+            "seat_quota": "30",
+            "onboarding_date": "2027-01-18",
+            "reason": "AGC's roster is in",
+        },
+    )
+    assert response["Location"] == wave_url(world["wave2"]) + "#main"
+    cohort = Cohort.objects.get(wave=world["wave2"], agency=world["agency_c"])
+    assert (cohort.seat_quota, cohort.onboarding_date) == (30, dt.date(2027, 1, 18))
+    assert cohort.history.get().history_change_reason == "AGC's roster is in"
+    after = contract_cost_report(contract=world["contract"]).projected_total
+    html = main(client.get(response["Location"]))
+    assert "AGC is in wave 2: quota 30, onboarding 18 Jan 2027." in html
+    assert full_money(after) in html
+
+
+def test_plan__add_agency_already_in_the_wave__400(login, world):
+    response = login(ROLLOUT_MANAGER).post(
+        reverse("web:cohort-add", kwargs={"pk": world["wave2"].pk}),
+        {
+            "agency": world["agency_a"].pk,
+            "seat_quota": "5",
+            "onboarding_date": "2027-01-18",
+            "reason": "x",
+        },
+    )
+    assert response.status_code == 400
+    assert 'href="#id_agency"' in main(response)
+
+
+def test_plan__change_cohort__quota_and_day_moved_with_the_reason(login, world):
+    response = login(ROLLOUT_MANAGER).post(
+        cohort_url(world["cohort_a2"], "cohort-edit"),
+        {"seat_quota": "45", "onboarding_date": "2027-01-18", "reason": "Two more offices"},
+    )
+    assert response.status_code == 302
+    cohort = Cohort.objects.get(pk=world["cohort_a2"].pk)
+    assert (cohort.seat_quota, cohort.onboarding_date) == (45, dt.date(2027, 1, 18))
+    assert cohort.history.latest().history_change_reason == "Two more offices"
+
+
+def test_plan__change_cohort_of_a_running_wave__409_in_the_services_words(login, world):
+    response = login(ROLLOUT_MANAGER).post(
+        cohort_url(world["cohort_a"], "cohort-edit"),
+        {"seat_quota": "60", "onboarding_date": "2026-03-02", "reason": "More"},
+    )
+    assert response.status_code == 409
+    assert "its plan can only change while it is planned" in main(response)
+    assert Cohort.objects.get(pk=world["cohort_a"].pk).seat_quota == 50
+
+
+def test_plan__remove_cohort__confirmed_then_gone(login, world):
+    client = login(ROLLOUT_MANAGER)
+    url = cohort_url(world["cohort_a2"], "cohort-remove")
+    first = main(client.post(url, {"reason": "AGA moves to wave 3"}))
+    assert "AGA leaves wave 2; its quota of 40 seats stops counting" in first
+    assert Cohort.objects.filter(pk=world["cohort_a2"].pk).exists()
+
+    second = client.post(url, {"reason": "AGA moves to wave 3", "confirmed": "yes"})
+    assert second["Location"] == wave_url(world["wave2"]) + "#main"
+    assert not Cohort.objects.filter(pk=world["cohort_a2"].pk).exists()
+    html = main(client.get(wave_url(world["wave2"])))
+    assert "AGA is out of wave 2." in html
+    assert "AGA removed: quota 40" in html
+
+
+def test_plan__links__only_for_managers_and_only_while_planned(login, world):
+    manager = login(ROLLOUT_MANAGER)
+    planned = main(manager.get(wave_url(world["wave2"])))
+    assert 'data-plan="add-cohort"' in planned and 'data-plan="edit-wave"' in planned
+    running = main(manager.get(wave_url(world["wave1"])))
+    assert "data-plan=" not in running and "The plan (agencies, quotas, days) is frozen" in running
+    assert reverse("web:wave-create") in manager.get(reverse("web:timeline")).content.decode()
+    # (the test client is one browser: logging in as finance signs the manager out)
+    assert "data-plan=" not in main(login(FINANCE).get(wave_url(world["wave2"])))
+    timeline = login(FINANCE).get(reverse("web:timeline")).content.decode()
+    assert reverse("web:wave-create") not in timeline
