@@ -101,6 +101,8 @@ class CohortPage(PageMixin, TemplateView):
             room=max(0, cohort.seat_quota - active),
             jobs=jobs,
             can_manage=can_manage,
+            # The plan services change a cohort only while its wave is planned.
+            planning=can_manage and cohort.wave.status == WaveStatus.PLANNED,
             wave_running=cohort.wave.status == WaveStatus.IN_PROGRESS,
             activate_url=reverse("web:cohort-activate", kwargs={"pk": cohort.pk}),
             personal=personal_scope(request).allows(cohort.agency_id),
