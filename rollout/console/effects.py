@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 
 from licensing import pricing
+from licensing.charts import full_money
 from licensing.choices import SeatStatus
 from licensing.cost_report import CostReport, build_report
 from licensing.forecast import CancelWave, forecast
@@ -150,3 +151,13 @@ def cohort_active_seats(cohort_ids: list[int]) -> dict[int, int]:
         .order_by()
     )
     return {row["cohort_id"]: row["n"] for row in rows}
+
+
+def saving_words(saving: Decimal) -> str:
+    """A month's saving in words: "$30.00 less a month", or "$10.00 more a month" when fewer
+    seats cost more (a volume tier cliff)."""
+    if saving > 0:
+        return f"{full_money(saving)} less a month"
+    if saving < 0:
+        return f"{full_money(-saving)} more a month"
+    return "No change"

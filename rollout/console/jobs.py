@@ -17,6 +17,7 @@ from core.choices import JobKind, JobStatus
 from core.models import Job
 
 from ..choices import WaveStatus
+from . import effects
 from .lookups import job_for
 
 FIRST_NAMES = 5  # people named per reason on a page; the CSV lists everyone
@@ -121,7 +122,7 @@ class JobPage(PageMixin, TemplateView):
             )
         else:
             context.update(
-                saving=Decimal(outcome.get("monthly_saving", "0")),
+                saving_text=effects.saving_words(Decimal(outcome.get("monthly_saving", "0"))),
                 charge_before=Decimal(outcome.get("charge_before", "0")),
                 charge_after=Decimal(outcome.get("charge_after", "0")),
                 requested=len((outcome.get("request") or {}).get("seat_ids") or []),

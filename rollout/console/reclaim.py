@@ -13,6 +13,7 @@ from licensing.models import Contract
 
 from ..services import seats_reclaim_enqueue, seats_reclaimable
 from ..services.reclaim import Reclamation, idle_reason
+from . import effects
 from .forms import ReclaimForm
 from .jobs import job_url
 from .lookups import landing
@@ -60,6 +61,7 @@ class ReclaimPage(ActionPage):
             listed=self.listed,
             agencies=[(code, names.get(code, "")) for code in codes],
             agency_code=self.agency_code,
+            saving_text=effects.saving_words(report.monthly_saving),
             chosen=set(_chosen_ids(kwargs.get("form"))),
         )
         return context
@@ -108,12 +110,10 @@ def _chosen_ids(form) -> list[int]:
 
 
 def _saving_words(result: Reclamation) -> str:
-    saving = result.monthly_saving
-    if saving > 0:
-        return f"{full_money(saving)} less a month"
-    if saving < 0:
-        return f"{full_money(-saving)} more a month"
-    return "no change: the contract's minimum or tier keeps the charge"
+    text = effects.saving_words(result.monthly_saving)
+    if result.monthly_saving == 0:
+        return f"{text}: the contract's minimum or its tier keeps the charge"
+    return text
 
 
 SHOWN = 50
