@@ -26,7 +26,7 @@ from ..services import (
 from . import effects
 from .forms import ActivateForm, ReopenForm, SignOffForm
 from .jobs import blocked_groups, job_url
-from .lookups import cohort_for, landing
+from .lookups import cohort_for
 
 RECENT_JOBS = 10
 
@@ -262,4 +262,4 @@ class CohortActivate(ActionPage):
     def perform(self, form) -> str:
         job = cohort_activation_enqueue(cohort=self.subject, actor=self.request.user)
         self.success(f"The activation of {self.subject.agency.code} runs as job #{job.pk}.")
-        return landing(job_url(job))
+        return job_url(job)

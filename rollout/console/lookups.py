@@ -53,10 +53,3 @@ def job_for(request, pk: int) -> Job:
     if not allowed:
         raise Http404("No such job.")
     return job
-
-
-def landing(url: str) -> str:
-    """Where an action sends the browser, opened at the page's main content (the success message
-    is its first line). Without a fragment of its own, a redirect keeps the one the form posted
-    to (`…#errors`, the kit's error summary), which the next page does not have."""
-    return url if "#" in url else f"{url}#main"

@@ -18,7 +18,7 @@ from ..models import Cohort, Wave
 from ..services import cohort_add, cohort_remove, cohort_update, wave_create, wave_update
 from . import effects
 from .forms import CohortAddForm, CohortChangeForm, PlanReasonForm, WaveForm
-from .lookups import cohort_for, landing, wave_for
+from .lookups import cohort_for, wave_for
 
 
 def _wave_url(wave: Wave, anchor: str = "") -> str:
@@ -70,7 +70,7 @@ class WaveCreate(_PlanPage):
             reason=data["reason"],
         )
         self.success(f"Wave {wave.number} is planned. Add the agencies it onboards.")
-        return landing(_wave_url(wave))
+        return _wave_url(wave)
 
 
 class WaveUpdate(_PlanPage):
@@ -115,7 +115,7 @@ class WaveUpdate(_PlanPage):
             planned_end=data["planned_end"],
         )
         self.success(f"Wave {wave.number} is saved.")
-        return landing(_wave_url(wave))
+        return _wave_url(wave)
 
 
 class CohortAdd(_PlanPage):
@@ -170,7 +170,7 @@ class CohortAdd(_PlanPage):
             f"{cohort.seat_quota:,}, onboarding {day_label(cohort.onboarding_date)}. "
             + self.projection_moved(before, self.subject.contract)
         )
-        return landing(_wave_url(self.subject))
+        return _wave_url(self.subject)
 
 
 class _CohortPlanPage(_PlanPage):
@@ -228,7 +228,7 @@ class CohortChange(_CohortPlanPage):
             f"onboarding {day_label(cohort.onboarding_date)}. "
             + self.projection_moved(before, cohort.wave.contract)
         )
-        return landing(_wave_url(cohort.wave))
+        return _wave_url(cohort.wave)
 
 
 class CohortRemove(_CohortPlanPage):
@@ -262,4 +262,4 @@ class CohortRemove(_CohortPlanPage):
         self.success(
             f"{code} is out of wave {wave.number}. " + self.projection_moved(before, contract)
         )
-        return landing(_wave_url(wave))
+        return _wave_url(wave)

@@ -16,7 +16,6 @@ from ..services.reclaim import Reclamation, idle_reason
 from . import effects
 from .forms import ReclaimForm
 from .jobs import job_url
-from .lookups import landing
 
 
 class ReclaimPage(ActionPage):
@@ -96,7 +95,7 @@ class ReclaimPage(ActionPage):
             contract=self.subject, actor=self.request.user, seat_ids=form.chosen()
         )
         self.success(f"The reclamation runs as job #{job.pk}.")
-        return landing(job_url(job))
+        return job_url(job)
 
 
 def _all(report: Reclamation):

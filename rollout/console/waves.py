@@ -30,7 +30,7 @@ from ..services import (
 from ..services.waves import ACTIONS, GATED_ACTIONS
 from . import effects
 from .forms import WaveActionForm
-from .lookups import landing, scoped_cohorts, wave_for
+from .lookups import scoped_cohorts, wave_for
 
 SERVICES = {
     "approve": wave_approve,
@@ -249,7 +249,7 @@ class WaveActionPage(ActionPage):
             wave=self.subject, actor=self.request.user, reason=form.cleaned_data["reason"]
         )
         self.success(f"Wave {wave.number} {ACTIONS[self.action][2]}.")
-        return landing(wave_url(wave))
+        return wave_url(wave)
 
 
 INTROS = {
