@@ -4,20 +4,24 @@ Celery worker (issue 15).
 
 Shows, in one run on one database:
 
-- the POSTs' throughput in the first and in the last 1,000 (a request must not slow down as the
-  provisioned population grows), and how many cost recomputes they caused (none: linking the
-  roster's people moves no money);
-- the cost engine (one `contract_cost_snapshot`) before the 40,000 users and after them, and
-  while the separations run: the ratio to the baseline measured at the start of this run;
-- the separations: each revokes the person's seats in its request, and the recomputes they ask
-  for coalesce (services/scheduling.py) into a handful of snapshots, the last of which equals a
-  from-scratch recomputation; against the same separations with eager tasks (no broker, so each
-  request recomputes the contract inline: the embedded default's behaviour) as the baseline.
+- the POSTs' cost as the provisioned population grows: the CPU time each request takes in its
+  thread, in the first, the last and the most costly 1,000 (CPU rather than wall time: the
+  development machine is shared, its load changes by the minute), and how many cost recomputes
+  they caused (none: linking the roster's people moves no money);
+- the cost engine (one `contract_cost_snapshot`) while the POSTs run, timed in pairs, the
+  request stream paused then flowing, so the machine's load weighs on both alike; and before
+  the 40,000 users against after them;
+- the separations (PATCH active=false), each revoking the person's seats in its request: the
+  recomputes they ask for coalesce (licensing/services/scheduling.py) into a handful the worker
+  runs, the last of which equals a from-scratch recomputation; the cost engine timed in pairs
+  during them as above; and, as the baseline, the same separation with eager tasks (no broker:
+  the request recomputes the contract inline, the embedded default's behaviour), interleaved
+  with coalesced ones.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
     REDIS_URL=redis://127.0.0.1:6379/10 CELERY_BROKER_URL=redis://127.0.0.1:6379/11 \\
         .venv/bin/python bench/scim_provisioning.py [--scale 1.0] [--users 40000] \\
-        [--separations 1000] [--eager 50]
+        [--separations 1000] [--eager 25]
 
 It creates a throwaway database next to the one named (dropped at the end unless
 BENCH_KEEP_DB=1), flushes the two Redis databases given (use your own), starts one Celery
@@ -33,6 +37,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -59,7 +64,9 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="seed_demo scale (1.0: 40,000)")
     parser.add_argument("--users", type=int, default=40_000)
     parser.add_argument("--separations", type=int, default=1_000)
-    parser.add_argument("--eager", type=int, default=50, help="separations run with eager tasks")
+    parser.add_argument(
+        "--eager", type=int, default=25, help="separations run with eager tasks (and as many not)"
+    )
     args = parser.parse_args()
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{DB_NAME}"')
@@ -135,26 +142,94 @@ def _start_worker() -> subprocess.Popen:
     return worker
 
 
-def _median_ms(action, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+class Traffic:
+    """A stream of SCIM requests in a thread of its own, which the measuring thread can pause:
+    the cost engine is timed alternately with the stream paused and flowing, so the machine's
+    load (shared, and changing by the minute) weighs on both sides of the comparison alike."""
+
+    def __init__(self, requests, on_batch=None):
+        self.requests = requests
+        self.on_batch = on_batch
+        self.pause = threading.Event()
+        self.paused = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.cpu_ms: list[float] = []
+        self.wall_ms: list[float] = []
+
+    def _run(self) -> None:
+        from django.db import connections
+
+        try:
+            for request in self.requests:
+                while self.pause.is_set():
+                    self.paused.set()
+                    time.sleep(0.01)
+                self.paused.clear()
+                t, c = time.perf_counter(), time.thread_time()
+                request()
+                self.cpu_ms.append((time.thread_time() - c) * 1000)
+                self.wall_ms.append((time.perf_counter() - t) * 1000)
+                if self.on_batch and len(self.cpu_ms) % 1000 == 0:
+                    self.on_batch(self)
+        except BaseException as exc:  # reported by the measuring thread
+            self.error = exc
+        finally:
+            self.paused.set()
+            connections.close_all()
+
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
+
+def _snapshot_timed(contract) -> tuple[float, float]:
+    """One cost snapshot: (wall ms, this thread's CPU ms)."""
+    from licensing.services.cost import contract_cost_snapshot
+
+    t, c = time.perf_counter(), time.thread_time()
+    contract_cost_snapshot(contract=contract)
+    return (time.perf_counter() - t) * 1000, (time.thread_time() - c) * 1000
+
+
+def _ab(contract, traffic: Traffic, gap: float) -> dict:
+    """Time the cost engine while the traffic runs: each round one snapshot with the traffic
+    paused, one with it flowing. Returns the medians of both and the pairs measured."""
+    quiet, busy = [], []
+    traffic.thread.start()
+    while traffic.alive():
+        time.sleep(gap)
+        traffic.pause.set()
+        traffic.paused.wait(30)
+        if not traffic.alive():
+            break
+        quiet.append(_snapshot_timed(contract))
+        traffic.pause.clear()
+        time.sleep(0.3)
+        if not traffic.alive():
+            break
+        busy.append(_snapshot_timed(contract))
+    traffic.thread.join()
+    if traffic.error is not None:
+        raise traffic.error
+    return {
+        "rounds": min(len(quiet), len(busy)),
+        "measured": len(quiet) + len(busy),
+        "quiet_ms": statistics.median(w for w, _ in quiet) if quiet else None,
+        "busy_ms": statistics.median(w for w, _ in busy) if busy else None,
+        "quiet_cpu": statistics.median(c for _, c in quiet) if quiet else None,
+        "busy_cpu": statistics.median(c for _, c in busy) if busy else None,
+    }
 
 
 class Run:
     def __init__(self, args):
         self.args = args
-        self.lines: list[str] = []
 
     def say(self, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
     def execute(self) -> None:
         from django.conf import settings
-        from django.test import Client
 
         from agencies.demo import demo_seed
         from identity.services.tokens import scim_token_create
@@ -164,32 +239,33 @@ class Run:
         demo_seed(scale=self.args.scale)
         self.say(f"seeded the demo in {time.perf_counter() - started:.0f}s")
         self.contract = Contract.objects.get()
-        _, raw = scim_token_create(name="bench")
-        self.client = Client(
-            HTTP_AUTHORIZATION=f"Bearer {raw}", REMOTE_ADDR="127.0.0.10", HTTP_HOST="127.0.0.1"
-        )
+        _, self.raw = scim_token_create(name="bench")
         assert not settings.CELERY_TASK_ALWAYS_EAGER, "the worker path needs CELERY_BROKER_URL"
-
-        base = self.cost_ms()
-        self.say(f"cost engine baseline {base:.0f} ms")
-        batches, ids, post_snapshots = self.provision()
-        after = self.cost_ms()
+        self.analyse()
+        before = _median_snapshot(self.contract)
+        provisioning, ids = self.provision()
+        self.analyse()
+        after = _median_snapshot(self.contract)
         separations = self.separate(ids)
         eager = self.separate_eagerly(ids)
-        self.report(base, batches, post_snapshots, after, separations, eager)
+        self.report(before, after, provisioning, separations, eager)
 
-    # --- the cost engine -------------------------------------------------------------------
+    def client(self):
+        from django.test import Client
 
-    def cost_ms(self) -> float:
-        """One snapshot's time, median of seven, on freshly analysed tables (as autovacuum
-        would leave them), so before and after compare the engine and not the planner."""
+        return Client(
+            HTTP_AUTHORIZATION=f"Bearer {self.raw}",
+            REMOTE_ADDR="127.0.0.10",
+            HTTP_HOST="127.0.0.1",
+        )
+
+    def analyse(self) -> None:
+        """ANALYZE, as autovacuum would after bulk writes, so a comparison of the cost engine
+        before and after compares the engine and not the planner's statistics."""
         from django.db import connection
-
-        from licensing.services.cost import contract_cost_snapshot
 
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-        return _median_ms(lambda: contract_cost_snapshot(contract=self.contract), repeat=7)
 
     def snapshots(self) -> int:
         from licensing.models import CostSnapshot
@@ -204,32 +280,45 @@ class Run:
         employees = list(
             Employee.objects.select_related("agency").order_by("id")[: self.args.users]
         )
-        before = self.snapshots()
-        batches: list[float] = []
+        client = self.client()
         ids: dict[int, str] = {}
-        started = time.perf_counter()
-        batch_started = started
-        for n, employee in enumerate(employees, 1):
-            response = self.client.post(
-                "/scim/v2/Users",
-                _user(employee),
-                content_type="application/scim+json",
+        batches: list[float] = []
+
+        def post(employee):
+            def send():
+                response = client.post(
+                    "/scim/v2/Users", _user(employee), content_type="application/scim+json"
+                )
+                if response.status_code != 201:
+                    raise RuntimeError(f"POST answered {response.status_code}: {response.content}")
+                ids[employee.pk] = response.json()["id"]
+
+            return send
+
+        def batch(traffic: Traffic) -> None:
+            batches.append(statistics.mean(traffic.cpu_ms[-1000:]))
+            self.say(
+                f"  {len(traffic.cpu_ms):,} POSTs; last 1,000: {batches[-1]:.1f} ms CPU and "
+                f"{statistics.median(traffic.wall_ms[-1000:]):.0f} ms wall (median) a request"
             )
-            if response.status_code != 201:
-                raise RuntimeError(f"POST {n} answered {response.status_code}: {response.content}")
-            ids[employee.pk] = response.json()["id"]
-            if n % 1000 == 0:
-                now = time.perf_counter()
-                batches.append(1000 / (now - batch_started))
-                batch_started = now
-                self.say(f"  {n:,} POSTs, {batches[-1]:.0f}/s in the last 1,000")
-        self.say(f"{len(employees):,} POSTs in {time.perf_counter() - started:.0f}s")
+
+        before = self.snapshots()
+        traffic = Traffic([post(e) for e in employees], on_batch=batch)
+        started = time.perf_counter()
+        ab = _ab(self.contract, traffic, gap=20)
+        elapsed = time.perf_counter() - started
         self.drain()
-        return batches, ids, self.snapshots() - before
+        return {
+            "count": len(traffic.cpu_ms),
+            "seconds": elapsed,
+            "batches": batches,
+            "recomputes": self.snapshots() - before - ab["measured"],
+            **ab,
+        }, ids
 
     # --- separations -------------------------------------------------------------------------
 
-    def _seated(self, ids: dict[int, str], count: int, skip: int = 0) -> list[str]:
+    def _seated(self, ids: dict[int, str], count: int) -> list[str]:
         from licensing.models import Seat
 
         holders = (
@@ -238,82 +327,84 @@ class Run:
             .values_list("employee_id", flat=True)
             .distinct()
         )
-        return [ids[e] for e in list(holders[skip : skip + count])]
+        return [ids[e] for e in list(holders[:count])]
 
-    def _deactivate(self, scim_id: str) -> None:
-        response = self.client.patch(
-            f"/scim/v2/Users/{scim_id}",
-            {
-                "schemas": [PATCH],
-                "Operations": [{"op": "Replace", "path": "active", "value": False}],
-            },
-            content_type="application/scim+json",
-        )
-        if response.status_code != 200:
-            raise RuntimeError(f"PATCH answered {response.status_code}: {response.content}")
+    def _deactivate(self, client, scim_id: str):
+        def send():
+            response = client.patch(
+                f"/scim/v2/Users/{scim_id}",
+                {
+                    "schemas": [PATCH],
+                    "Operations": [{"op": "Replace", "path": "active", "value": False}],
+                },
+                content_type="application/scim+json",
+            )
+            if response.status_code != 200:
+                raise RuntimeError(f"PATCH answered {response.status_code}: {response.content}")
+
+        return send
 
     def separate(self, ids: dict[int, str]) -> dict:
-        from licensing.models import Seat
-        from licensing.services.cost import contract_cost_snapshot
-
-        targets = self._seated(ids, self.args.separations)
-        before = self.snapshots()
-        active_before = Seat.objects.filter(contract=self.contract, status="active").count()
-        times, during = [], []
-        started = time.perf_counter()
-        for n, scim_id in enumerate(targets, 1):
-            t = time.perf_counter()
-            self._deactivate(scim_id)
-            times.append((time.perf_counter() - t) * 1000)
-            if n % max(1, len(targets) // 4) == 0:
-                # The cost engine, measured while the burst goes on.
-                t = time.perf_counter()
-                contract_cost_snapshot(contract=self.contract)
-                during.append((time.perf_counter() - t) * 1000)
-        burst = time.perf_counter() - started
-        measured = len(during)
         from django.utils import timezone
 
-        lag = self.drain(since=timezone.now())
-        written = self.snapshots() - before - measured
-        from licensing.models import CostSnapshot
+        from licensing.models import CostSnapshot, Seat
         from licensing.services.cost import contract_cost_report
 
+        targets = self._seated(ids, self.args.separations)
+        client = self.client()
+        active_before = Seat.objects.filter(contract=self.contract, status="active").count()
+        before = self.snapshots()
+        traffic = Traffic([self._deactivate(client, t) for t in targets])
+        started = time.perf_counter()
+        ab = _ab(self.contract, traffic, gap=3)
+        burst = time.perf_counter() - started
+        lag = self.drain(since=timezone.now())
+        written = self.snapshots() - before - ab["measured"]
         latest = CostSnapshot.objects.filter(contract=self.contract).latest("computed_at", "id")
         fresh = contract_cost_report(contract=self.contract)
         return {
             "count": len(targets),
             "seats_before": active_before,
             "seats_after": Seat.objects.filter(contract=self.contract, status="active").count(),
-            "median_ms": statistics.median(times),
-            "p95_ms": sorted(times)[int(0.95 * (len(times) - 1))],
+            "cpu_ms": statistics.median(traffic.cpu_ms),
+            "wall_ms": statistics.median(traffic.wall_ms),
             "burst_s": burst,
             "recomputes": written,
             "lag_s": lag,
-            "during_ms": statistics.median(during) if during else None,
             "matches": latest.active_seats == fresh.active_seats
             and latest.projected_total == fresh.projected_total,
+            **ab,
         }
 
     def separate_eagerly(self, ids: dict[int, str]) -> dict:
+        """The same separation with eager tasks (the embedded default's way: the recompute runs
+        in the request) against coalesced ones, in alternating blocks of five so both meet the
+        same load. The worker drains between blocks: an eager recompute that met the coalescing
+        marker of a queued one would wait for it, which never happens when a process runs one
+        way only."""
         from django.conf import settings
 
         from config.celery import app
 
-        targets = self._seated(ids, self.args.eager, skip=0)
+        targets = self._seated(ids, 2 * self.args.eager)
+        client = self.client()
         before = self.snapshots()
-        settings.CELERY_TASK_ALWAYS_EAGER = app.conf.task_always_eager = True
-        try:
-            times = []
-            for scim_id in targets:
-                t = time.perf_counter()
-                self._deactivate(scim_id)
-                times.append((time.perf_counter() - t) * 1000)
-        finally:
-            settings.CELERY_TASK_ALWAYS_EAGER = app.conf.task_always_eager = False
+        eager_cpu, coalesced_cpu = [], []
+        for block in range(0, len(targets), 5):
+            eager = (block // 5) % 2 == 0
+            settings.CELERY_TASK_ALWAYS_EAGER = app.conf.task_always_eager = eager
+            try:
+                for scim_id in targets[block : block + 5]:
+                    c = time.thread_time()
+                    self._deactivate(client, scim_id)()
+                    (eager_cpu if eager else coalesced_cpu).append((time.thread_time() - c) * 1000)
+            finally:
+                settings.CELERY_TASK_ALWAYS_EAGER = app.conf.task_always_eager = False
+            self.drain()
         return {
-            "count": len(targets),
-            "median_ms": statistics.median(times) if times else 0,
+            "count": min(len(eager_cpu), len(coalesced_cpu)),
+            "eager_cpu_ms": statistics.median(eager_cpu) if eager_cpu else 0,
+            "coalesced_cpu_ms": statistics.median(coalesced_cpu) if coalesced_cpu else 0,
             "recomputes": self.snapshots() - before,
         }
 
@@ -343,8 +434,61 @@ class Run:
 
     # --- report ------------------------------------------------------------------------------
 
-    def report(self, base, batches, post_snapshots, after, sep, eager) -> None:
-        first, last = batches[0], batches[-1]
+    def report(self, before, after, prov, sep, eager) -> None:
+        batches = prov["batches"]
+        first, last, worst = batches[0], batches[-1], max(batches)
+        rows = [
+            (
+                "sequential POST /Users (each links a roster employee)",
+                f"{prov['count']:,} in {prov['seconds'] / 60:.0f} min",
+            ),
+            (
+                "CPU a POST (its thread), first 1,000 / last 1,000 / most costly 1,000",
+                f"{first:.1f} / {last:.1f} / {worst:.1f} ms (last ÷ first {last / first:.2f})",
+            ),
+            ("cost recomputes the POSTs caused", f"{prov['recomputes']}"),
+            (
+                "one cost snapshot while the POSTs run: paused / flowing (median of "
+                f"{prov['rounds']} pairs)",
+                f"{prov['quiet_ms']:.0f} / {prov['busy_ms']:.0f} ms "
+                f"(flowing ÷ paused {prov['busy_ms'] / prov['quiet_ms']:.2f})",
+            ),
+            (
+                "one cost snapshot before the 40,000 users / after them (median of 7, wall)",
+                f"{before[0]:.0f} / {after[0]:.0f} ms; its CPU {before[1]:.0f} / {after[1]:.0f} ms "
+                f"(after ÷ before {after[1] / before[1]:.2f})",
+            ),
+            (
+                "separations (PATCH active=false, sequential)",
+                f"{sep['count']:,} in {sep['burst_s']:.0f} s; active seats "
+                f"{sep['seats_before']:,} → {sep['seats_after']:,}",
+            ),
+            (
+                "a separation request: CPU / wall (medians)",
+                f"{sep['cpu_ms']:.1f} / {sep['wall_ms']:.0f} ms",
+            ),
+            (
+                "cost recomputes the separations caused (coalesced, by the worker)",
+                f"{sep['recomputes']} for {sep['count']:,}",
+            ),
+            (
+                "one cost snapshot while the separations run: paused / flowing (median of "
+                f"{sep['rounds']} pairs)",
+                f"{sep['quiet_ms']:.0f} / {sep['busy_ms']:.0f} ms "
+                f"(flowing ÷ paused {sep['busy_ms'] / sep['quiet_ms']:.2f})",
+            ),
+            (
+                "the last snapshot",
+                f"{sep['lag_s']:.1f} s after the last separation; equals a "
+                f"from-scratch recompute: {'yes' if sep['matches'] else 'NO'}",
+            ),
+            (
+                "baseline: a separation with eager tasks (recompute inline) / coalesced, CPU",
+                f"{eager['eager_cpu_ms']:.1f} / {eager['coalesced_cpu_ms']:.1f} ms "
+                f"({eager['eager_cpu_ms'] / eager['coalesced_cpu_ms']:.1f}×), interleaved, "
+                f"{eager['count']} each",
+            ),
+        ]
         print("\n### SCIM provisioning against the cost engine\n")
         print(
             f"PostgreSQL, Redis, one Celery worker (solo pool); demo at scale "
@@ -352,43 +496,14 @@ class Run:
         )
         print("| measure | figure |")
         print("| --- | --- |")
-        print(
-            f"| sequential POST /Users (each links a roster employee) | {len(batches) * 1000:,} |"
-        )
-        print(
-            f"| throughput, first 1,000 / last 1,000 | {first:.0f}/s / {last:.0f}/s "
-            f"(last ÷ first {last / first:.2f}) |"
-        )
-        print(f"| cost recomputes the POSTs caused | {post_snapshots} |")
-        print(f"| one cost snapshot: before the POSTs (baseline) | {base:.0f} ms |")
-        print(f"| one cost snapshot: after them | {after:.0f} ms ({after / base:.2f}× baseline) |")
-        if sep["during_ms"] is not None:
-            print(
-                f"| one cost snapshot: during the separations | {sep['during_ms']:.0f} ms "
-                f"({sep['during_ms'] / base:.2f}× baseline) |"
-            )
-        print(
-            f"| separations (PATCH active=false, sequential) | {sep['count']:,} in "
-            f"{sep['burst_s']:.0f}s; active seats {sep['seats_before']:,} → "
-            f"{sep['seats_after']:,} |"
-        )
-        print(
-            f"| separation request, median / p95 | {sep['median_ms']:.0f} ms / "
-            f"{sep['p95_ms']:.0f} ms |"
-        )
-        print(
-            f"| recomputes the separations caused (coalesced) | {sep['recomputes']} for "
-            f"{sep['count']:,} separations |"
-        )
-        print(
-            f"| last snapshot after the burst | {sep['lag_s']:.1f} s after the last request; "
-            f"equals a from-scratch recompute: {'yes' if sep['matches'] else 'NO'} |"
-        )
-        print(
-            f"| baseline: separation request with eager tasks (no broker), median | "
-            f"{eager['median_ms']:.0f} ms ({eager['median_ms'] / sep['median_ms']:.1f}× the "
-            f"coalesced request), {eager['recomputes']} recomputes for {eager['count']} |"
-        )
+        for name, figure in rows:
+            print(f"| {name} | {figure} |")
+
+
+def _median_snapshot(contract) -> tuple[float, float]:
+    """Seven cost snapshots: the medians of their wall and CPU milliseconds."""
+    timed = [_snapshot_timed(contract) for _ in range(7)]
+    return statistics.median(w for w, _ in timed), statistics.median(c for _, c in timed)
 
 
 def _queued() -> int:
