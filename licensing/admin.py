@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from . import pricing
 from .models import BillingPeriod, Contract, CostSnapshot, PriceTier, Seat, SeatEvent, UsageDay
+from .services.scheduling import cost_recompute_request
 
 
 class ViewOnlyAdminMixin:
@@ -87,7 +88,17 @@ class ContractAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "number", "vendor", "reseller", "is_active")}),
         ("Term and band", {"fields": ("start_date", "end_date", "floor_amount", "ceiling_amount")}),
-        ("Pricing", {"fields": ("tier_mode", "billing_basis", "min_billable_seats")}),
+        (
+            "Pricing",
+            {
+                "fields": (
+                    "tier_mode",
+                    "billing_basis",
+                    "min_billable_seats",
+                    "shortfall_allocation",
+                )
+            },
+        ),
         (
             "Rollout policy",
             {
@@ -101,6 +112,12 @@ class ContractAdmin(admin.ModelAdmin):
         ),
     )
     inlines = (PriceTierInline,)
+
+    # Terms and tiers move every cost figure: ask for the coalesced recompute on commit, as the
+    # services do for their own changes.
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        cost_recompute_request(contract_id=form.instance.pk)
 
 
 class SeatEventInline(admin.TabularInline):
@@ -219,7 +236,8 @@ class BillingPeriodAdmin(admin.ModelAdmin):
         "contract",
         "start",
         "end",
-        "billable_seats",
+        "billable_persons",
+        "charged_seats",
         "unit_price",
         "amount",
         "status",
@@ -235,9 +253,12 @@ class BillingPeriodAdmin(admin.ModelAdmin):
         "contract",
         "start",
         "end",
-        "billable_seats",
+        "billable_persons",
+        "charged_seats",
         "unit_price",
         "amount",
+        "unallocated_amount",
+        "explanation",
         "status",
         "status_changed_by",
         "status_changed_at",
