@@ -498,6 +498,22 @@ def contract_cost_inputs(
     )
 
 
+def contract_eligible_employees(contract: Contract) -> int:
+    """Employees who could still be given a seat under the contract: not separated, and with
+    no active seat under it now. Finance reads the headroom against it ("of N eligible")."""
+    from agencies.choices import EmploymentStatus
+    from agencies.models import Employee
+
+    from .models import Seat
+
+    seated = Seat.objects.filter(contract=contract, status=SeatStatus.ACTIVE).values("employee_id")
+    return (
+        Employee.objects.exclude(employment_status=EmploymentStatus.SEPARATED)
+        .exclude(pk__in=seated)
+        .count()
+    )
+
+
 def contract_latest_snapshot(contract: Contract) -> CostSnapshot | None:
     return contract.snapshots.order_by("-computed_at", "-id").first()
 

@@ -34,8 +34,7 @@ from config.api.permissions import (
 from config.api.serializers import validated
 
 from ..models import BillingPeriod, Contract, Seat, SeatEvent, UsageDay
-from ..selectors import contract_latest_snapshot
-from ..services.cost import billing_period_mark, contract_cost_report, contract_forecast, today
+from ..services.cost import billing_period_mark, contract_cost_answer, contract_forecast, today
 from ..services.seats import (
     seat_activate,
     seat_approve,
@@ -51,7 +50,7 @@ from .serializers import (
     BillingMarkInputSerializer,
     BillingPeriodSerializer,
     ContractSerializer,
-    CostReportSerializer,
+    CostAnswerSerializer,
     ForecastInputSerializer,
     ForecastReportSerializer,
     SeatActionInputSerializer,
@@ -88,20 +87,18 @@ class ContractViewSet(ApiMethodsMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="The contract's cost as of a day",
         parameters=[AsOfQuerySerializer],
-        responses={200: CostReportSerializer},
+        responses={200: CostAnswerSerializer},
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def cost(self, request, pk=None):
         """Spend to date, projection, band position, headroom, chargeback and tier cliff, as
-        `recompute_costs --json` prints them. Without `as_of`, today's latest snapshot answers
-        when there is one (the cost job keeps it fresh); otherwise the report is computed."""
+        `recompute_costs --json` prints them, with `computed_at`, `stale` (an input changed
+        since) and `eligible_employees`. Without `as_of` the latest snapshot answers; a stale
+        one is recomputed at once on a setup without a broker, and otherwise served marked
+        stale while the recompute it asks for runs. With `as_of` the report is computed."""
         contract = self.get_object()
         as_of = validated(AsOfQuerySerializer, request, data=request.query_params).get("as_of")
-        if as_of is None:
-            snapshot = contract_latest_snapshot(contract)
-            if snapshot is not None and snapshot.as_of == today() and snapshot.report:
-                return Response(snapshot.report)
-        return Response(contract_cost_report(contract=contract, as_of=as_of).as_json())
+        return Response(contract_cost_answer(contract=contract, as_of=as_of))
 
     @extend_schema(
         summary="The contract's closed billing lines",
@@ -109,8 +106,10 @@ class ContractViewSet(ApiMethodsMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def periods(self, request, pk=None):
-        """One line per closed billing period (billable seats, unit price, amount, status),
-        written by the nightly job; finance marks them invoiced and paid."""
+        """One line per closed billing period (billable persons, charged seats, unit price or
+        "graduated", amount, the part booked to the central fund, a one-line explanation,
+        status), written by the first recompute that sees the period over; finance marks them
+        invoiced and paid."""
         contract = self.get_object()
         lines = BillingPeriod.objects.filter(contract=contract).select_related("status_changed_by")
         return Response(BillingPeriodSerializer(lines.order_by("start"), many=True).data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -13,7 +14,13 @@ from config.errors import BusinessRuleError
 from ..cost_report import CostReport, build_report
 from ..forecast import forecast
 from ..models import BillingPeriod, Contract, CostSnapshot
-from ..selectors import contract_cost_fingerprint, contract_cost_inputs
+from ..selectors import (
+    contract_cost_fingerprint,
+    contract_cost_inputs,
+    contract_eligible_employees,
+    contract_latest_snapshot,
+)
+from .scheduling import cost_recompute_request
 
 
 def today() -> dt.date:
@@ -71,6 +78,52 @@ def contract_cost_snapshot(*, contract: Contract, as_of: dt.date | None = None) 
             ],
         },
     )
+
+
+def contract_cost_answer(*, contract: Contract, as_of: dt.date | None = None) -> dict:
+    """The contract's cost as the API and the pages serve it: the report, `computed_at` (when
+    its figures were computed), `stale` (true when an input changed since, or the snapshot is
+    of another day: rule 11) and `eligible_employees` (employees who could still be given a
+    seat: not separated, no active seat under the contract).
+
+    Without `as_of`, the latest snapshot answers. A stale one is recomputed on the spot on the
+    embedded default (no broker: nothing else would refresh it); with a broker it is served as
+    it is, marked stale, and the coalesced recompute is asked for. With `as_of` the report is
+    computed now and stored nowhere."""
+    eligible = contract_eligible_employees(contract)
+    if as_of is not None:
+        report = contract_cost_report(contract=contract, as_of=as_of).as_json()
+        return _answer(report, timezone.now(), False, "", eligible)
+    day = today()
+    snapshot = contract_latest_snapshot(contract)
+    fingerprint = contract_cost_fingerprint(contract.pk)
+    fresh = (
+        snapshot is not None
+        and snapshot.as_of == day
+        and snapshot.report
+        and snapshot.fingerprint == fingerprint
+    )
+    if not fresh and (settings.CELERY_TASK_ALWAYS_EAGER or snapshot is None):
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            snapshot = contract_cost_snapshot(contract=contract)
+            fresh = True
+        else:
+            cost_recompute_request(contract_id=contract.pk)
+            report = contract_cost_report(contract=contract).as_json()
+            return _answer(report, timezone.now(), False, fingerprint, eligible)
+    elif not fresh:
+        cost_recompute_request(contract_id=contract.pk)
+    return _answer(snapshot.report, snapshot.computed_at, not fresh, snapshot.fingerprint, eligible)
+
+
+def _answer(report: dict, computed_at, stale: bool, fingerprint: str, eligible: int) -> dict:
+    return {
+        **report,
+        "computed_at": computed_at.isoformat(),
+        "stale": stale,
+        "inputs_fingerprint": fingerprint,
+        "eligible_employees": eligible,
+    }
 
 
 def contract_lock(*, contract_id: int) -> Contract:

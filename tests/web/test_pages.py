@@ -171,7 +171,8 @@ def test_dashboard__snapshot_of_today__page_shows_the_snapshot(login, world):
     snapshot = contract_cost_snapshot(contract=world["contract"])
     html = login(FINANCE).get(dashboard_url(world)).content.decode()
     assert figures(html)["spend_to_date"] == snapshot.report["spend_to_date"]
-    assert "from the cost snapshot computed" in html
+    assert 'data-figure="stale" data-value="false"' in html
+    assert "current with every input" in html
 
 
 def test_dashboard__chart__svg_with_table_and_band_lines(login, world):
