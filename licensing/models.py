@@ -297,6 +297,39 @@ class UsageDay(models.Model):
         return f"{self.seat_id} on {self.date}: {self.messages} messages"
 
 
+class UsagePeriod(models.Model):
+    """The first day each seat engaged in each billing period of its contract (from `UsageDay`):
+    a derived cache that lets an engaged-basis recompute read one row per seat and period
+    instead of every usage day (~40,000 x 250 a year). On PostgreSQL, statement-level triggers
+    on `licensing_usageday` (and on a contract's start date) keep it (migration 0008), so every
+    writer is covered; `usage_periods_rebuild` recounts a contract's rows from the usage days.
+    Not used on SQLite, where billing reads the usage days directly. No foreign keys: derived
+    data, never a source."""
+
+    seat_id = models.BigIntegerField()
+    contract_id = models.BigIntegerField()
+    agency_id = models.BigIntegerField()
+    period_start = models.DateField()
+    first_date = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seat_id", "period_start"], name="licensing_usageperiod_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["contract_id", "period_start"],
+                include=["agency_id", "first_date", "seat_id"],
+                name="licensing_usageperiod_contract",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"seat {self.seat_id}, period of {self.period_start}: from {self.first_date}"
+
+
 class BillingPeriod(models.Model):
     """One closed billing period of a contract, written by the first recompute that sees the
     period over: the billable persons, the seats charged after the minimum, the unit price (none
