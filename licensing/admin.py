@@ -313,6 +313,7 @@ class CostSnapshotAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "below_floor",
         "over_ceiling",
         "by_agency",
+        "fingerprint",
         "inputs",
         "report",
     )
