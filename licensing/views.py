@@ -452,6 +452,9 @@ class ContractDashboard(PageMixin, TemplateView):
             cliff_change=signed_money(money(answer["tier_cliff"]["projected_total_change"]))
             if answer["tier_cliff"]
             else None,
+            cliff_start=_date(answer["tier_cliff"]["period_start"])
+            if answer["tier_cliff"]
+            else None,
             chart=curve_svg(contract, answer, title=f"Cumulative spend of {contract.name}"),
             legend=legend("plan"),
             rows=period_rows(answer["periods"]),
