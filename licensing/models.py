@@ -330,6 +330,32 @@ class UsagePeriod(models.Model):
         return f"seat {self.seat_id}, period of {self.period_start}: from {self.first_date}"
 
 
+class UsagePeriodTally(models.Model):
+    """Seats that engaged in a billing period, counted per (contract, agency, period start): the
+    `UsagePeriod` rows folded, so a recompute reads a few hundred rows for the periods before
+    the current one. PostgreSQL triggers on `licensing_usageperiod` append a signed delta row
+    per statement that adds or removes (seat, period) rows (migration 0008): the unique key of
+    `UsagePeriod` settles concurrent writers, so the deltas are exact; `usage_periods_rebuild`
+    folds them. The sum of `seats` over a key is what counts. No foreign keys: derived data."""
+
+    contract_id = models.BigIntegerField()
+    agency_id = models.BigIntegerField()
+    period_start = models.DateField()
+    seats = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["contract_id", "period_start"],
+                include=["agency_id", "seats"],
+                name="licensing_usagetally_contract",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id}/{self.agency_id} {self.period_start}: {self.seats:+}"
+
+
 class BillingPeriod(models.Model):
     """One closed billing period of a contract, written by the first recompute that sees the
     period over: the billable persons, the seats charged after the minimum, the unit price (none

@@ -141,24 +141,37 @@ FROM (
     SELECT s.id FROM licensing_seat s
     WHERE s.contract_id = %s AND s.status = %s AND s.status_changed_at < %s
 ) o
-WHERE NOT EXISTS ({usage})
+WHERE {usage}
 """
-_IDLE_ACTIVE_DAYS = """
-SELECT 1 FROM licensing_usageday u WHERE u.seat_id = o.seat_id AND u.date >= %s AND u.date <= %s"""
+_IDLE_ACTIVE_DAYS = """NOT EXISTS (
+    SELECT 1 FROM licensing_usageday u WHERE u.seat_id = o.seat_id AND u.date >= %s AND u.date <= %s
+)"""
 
 # PostgreSQL reads the usage-period summary its triggers keep (one row per seat and period, with
 # the first day the seat engaged in it) instead of every usage day: a year of usage is ~40,000 x
 # 250 rows, and a recompute must cost about as much as counting the current period's alone.
+# Periods before the current one (their counts are final) from the tally of the summary's rows,
+# a few hundred rows; the current one (or the last, cut at the end date) from the summary rows
+# whose first day is by the cutoff. Grouped by agency id, named after the grouping.
 _ENGAGED_SUMMARY_SQL = """
-SELECT 'u', {first_date}, CAST(NULL AS BIGINT), a.code, CAST(NULL AS BIGINT), COUNT(*)
-FROM licensing_usageperiod u
-JOIN agencies_agency a ON a.id = u.agency_id
-WHERE u.contract_id = %s AND u.period_start <= %s AND u.first_date <= %s
-GROUP BY u.period_start, a.code
+SELECT 'u', {first_tally}, CAST(NULL AS BIGINT), a.code, CAST(NULL AS BIGINT), g.n
+FROM (
+    SELECT t.period_start, t.agency_id, SUM(t.seats) AS n FROM licensing_usageperiodtally t
+    WHERE t.contract_id = %s AND t.period_start < %s
+    GROUP BY t.period_start, t.agency_id HAVING SUM(t.seats) <> 0
+) g JOIN agencies_agency a ON a.id = g.agency_id
+UNION ALL
+SELECT 'u', {first_open}, CAST(NULL AS BIGINT), a.code, CAST(NULL AS BIGINT), g.n
+FROM (
+    SELECT u.period_start, u.agency_id, COUNT(*) AS n FROM licensing_usageperiod u
+    WHERE u.contract_id = %s AND u.period_start >= %s AND u.period_start <= %s
+      AND u.first_date <= %s
+    GROUP BY u.period_start, u.agency_id
+) g JOIN agencies_agency a ON a.id = g.agency_id
 """
 _IDLE_ACTIVE_SUMMARY = """
-SELECT 1 FROM licensing_usageperiod u
-WHERE u.seat_id = o.seat_id AND u.period_start = %s AND u.first_date <= %s"""
+SELECT u.seat_id FROM licensing_usageperiod u
+WHERE u.contract_id = %s AND u.period_start = %s AND u.first_date <= %s"""
 _MULTI_USAGE_SUMMARY_SQL = """
 SELECT 'q', {first_date}, CAST(NULL AS BIGINT), a.code, u.seat_id, s.employee_id
 FROM licensing_usageperiod u
@@ -326,10 +339,13 @@ def _engaged_sql(contract, as_of, started, current, day_bounds, cutoff) -> tuple
     date_bounds = [ops.adapt_datefield_value(d) for d in day_bounds]
     day = ops.adapt_datefield_value(as_of)
     if uses_usage_summary():
-        first_date, date_params = _period_index_sql("u.period_start", date_bounds, closing=False)
-        sql = _ENGAGED_SUMMARY_SQL.format(first_date=first_date)
+        first_tally, p_t = _period_index_sql("g.period_start", date_bounds, closing=False)
+        # The last started period is read from the summary: the current one (counted by the
+        # cutoff), or after the term the last one (its usage after the end date left out).
+        open_start = ops.adapt_datefield_value(started[-1].start)
         last_day = ops.adapt_datefield_value(min(as_of, contract.end_date))
-        params = [*date_params, contract.pk, day, last_day]
+        sql = _ENGAGED_SUMMARY_SQL.format(first_tally=first_tally, first_open=first_tally)
+        params = [*p_t, contract.pk, open_start, *p_t, contract.pk, open_start, day, last_day]
     else:
         first_date, date_params = _period_index_sql("u.date", date_bounds, closing=False)
         window = [ops.adapt_datefield_value(started[0].start), day]
@@ -337,8 +353,8 @@ def _engaged_sql(contract, as_of, started, current, day_bounds, cutoff) -> tuple
         params = [*date_params, contract.pk, *window, *date_params]
     if current is not None:
         if uses_usage_summary():
-            usage = _IDLE_ACTIVE_SUMMARY
-            usage_params = [ops.adapt_datefield_value(current.start), day]
+            usage = f"o.seat_id NOT IN ({_IDLE_ACTIVE_SUMMARY})"
+            usage_params = [contract.pk, ops.adapt_datefield_value(current.start), day]
         else:
             usage = _IDLE_ACTIVE_DAYS
             usage_params = [ops.adapt_datefield_value(current.start), day]
@@ -601,9 +617,11 @@ def _fingerprint_sql() -> str:
     logs = []
     for table, key in _LOGS:
         logs.append(f"(SELECT MAX(x.{key}) FROM {table} x)")
+        # The newest ids, counted inside the window below the newest: an index range, whereas
+        # a comparison with a computed bound made PostgreSQL scan far more of a large log.
         logs.append(
-            f"(SELECT COUNT(*) FROM {table} x WHERE x.{key} > "
-            f"(SELECT MAX(m.{key}) FROM {table} m) - {_RECENT})"
+            f"(SELECT COUNT(*) FROM (SELECT x.{key} AS k FROM {table} x ORDER BY x.{key} DESC "
+            f"LIMIT {_RECENT}) r WHERE r.k > (SELECT MAX(m.{key}) FROM {table} m) - {_RECENT})"
         )
     # Plan rows written without history (a bulk load, a queryset update) still move these.
     logs.append(

@@ -1,6 +1,7 @@
 """The usage-period summary and, on PostgreSQL, the triggers that keep it (docs/cost-engine.md,
 "Reading the counts fast"): one row per (seat, billing period) with the first day the seat
-engaged in that period. Inserted usage days upsert it (the earlier first day wins); a deleted or
+engaged in that period. Inserted usage days upsert it (the earlier first day wins, and a row is only rewritten when
+it changes: a daily import that rewrote every seat's row would bloat the table 250-fold); a deleted or
 moved usage day recounts its seats from the usage days; a contract whose start date moves has
 its rows recounted (its periods moved). Billing periods are anniversary months from the start
 date, as `licensing.pricing.billing_periods` computes them: PostgreSQL's month arithmetic clamps
@@ -48,7 +49,8 @@ BEGIN
         WHERE n.date >= c.start_date
         GROUP BY 1, 2, 3, 4
         ON CONFLICT (seat_id, period_start)
-        DO UPDATE SET first_date = LEAST(licensing_usageperiod.first_date, EXCLUDED.first_date);
+        DO UPDATE SET first_date = EXCLUDED.first_date
+        WHERE EXCLUDED.first_date < licensing_usageperiod.first_date;
     ELSIF TG_OP = 'DELETE' THEN
         {_RECOUNT.format(keys="old_rows")}
     ELSIF EXISTS (
@@ -69,6 +71,27 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+CREATE OR REPLACE FUNCTION licensing_usage_period_tally() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO licensing_usageperiodtally (contract_id, agency_id, period_start, seats)
+        SELECT contract_id, agency_id, period_start, COUNT(*) FROM new_rows GROUP BY 1, 2, 3;
+    ELSE
+        INSERT INTO licensing_usageperiodtally (contract_id, agency_id, period_start, seats)
+        SELECT contract_id, agency_id, period_start, -COUNT(*) FROM old_rows GROUP BY 1, 2, 3;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER licensing_usage_period_tally_insert AFTER INSERT ON licensing_usageperiod
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION licensing_usage_period_tally();
+CREATE TRIGGER licensing_usage_period_tally_delete AFTER DELETE ON licensing_usageperiod
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION licensing_usage_period_tally();
 
 CREATE TRIGGER licensing_usage_period_insert AFTER INSERT ON licensing_usageday
     REFERENCING NEW TABLE AS new_rows
@@ -94,6 +117,9 @@ GROUP BY 1, 2, 3, 4;
 """
 
 _DROP = """
+DROP TRIGGER IF EXISTS licensing_usage_period_tally_insert ON licensing_usageperiod;
+DROP TRIGGER IF EXISTS licensing_usage_period_tally_delete ON licensing_usageperiod;
+DROP FUNCTION IF EXISTS licensing_usage_period_tally();
 DROP TRIGGER IF EXISTS licensing_usage_period_insert ON licensing_usageday;
 DROP TRIGGER IF EXISTS licensing_usage_period_update ON licensing_usageday;
 DROP TRIGGER IF EXISTS licensing_usage_period_delete ON licensing_usageday;
@@ -149,6 +175,19 @@ class Migration(migrations.Migration):
                         fields=("seat_id", "period_start"), name="licensing_usageperiod_unique"
                     )
                 ],
+            },
+        ),
+        migrations.CreateModel(
+            name='UsagePeriodTally',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('contract_id', models.BigIntegerField()),
+                ('agency_id', models.BigIntegerField()),
+                ('period_start', models.DateField()),
+                ('seats', models.IntegerField()),
+            ],
+            options={
+                'indexes': [models.Index(fields=['contract_id', 'period_start'], include=('agency_id', 'seats'), name='licensing_usagetally_contract')],
             },
         ),
         migrations.RunPython(_create_triggers, _drop_triggers),

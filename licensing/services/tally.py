@@ -48,14 +48,24 @@ JOIN licensing_contract c ON c.id = s.contract_id
 WHERE s.contract_id = %s AND u.date >= c.start_date
 GROUP BY 1, 2, 3, 4
 ON CONFLICT (seat_id, period_start)
-DO UPDATE SET first_date = LEAST(licensing_usageperiod.first_date, EXCLUDED.first_date)
+DO UPDATE SET first_date = EXCLUDED.first_date
+WHERE EXCLUDED.first_date < licensing_usageperiod.first_date
+"""
+# The tally folded from the recounted summary in one statement (one snapshot for the delete and
+# the count, as the active-seat tally's rebuild).
+_USAGE_TALLY_FOLD = """
+WITH gone AS (DELETE FROM licensing_usageperiodtally WHERE contract_id = %s)
+INSERT INTO licensing_usageperiodtally (contract_id, agency_id, period_start, seats)
+SELECT contract_id, agency_id, period_start, COUNT(*) FROM licensing_usageperiod
+WHERE contract_id = %s GROUP BY 1, 2, 3
 """
 _USAGE_LOCK_CLASS = 0x5EA8
 
 
 def usage_periods_rebuild(*, contract_id: int) -> None:
-    """Recount one contract's usage-period summary (`UsagePeriod`) from its usage days
-    (PostgreSQL; a no-op elsewhere, where billing reads the usage days). Its triggers keep it
+    """Recount one contract's usage-period summary (`UsagePeriod`) from its usage days and fold
+    its tally (`UsagePeriodTally`) to one row per key (PostgreSQL; a no-op elsewhere, where
+    billing reads the usage days). Its triggers keep it
     current; this heals a summary that anything bypassed (a restore without it, a disabled
     trigger). It reads a year of usage, so only the nightly job calls it."""
     if connection.vendor != "postgresql":
@@ -64,3 +74,4 @@ def usage_periods_rebuild(*, contract_id: int) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_USAGE_LOCK_CLASS, contract_id])
         cursor.execute(_USAGE_DELETE, [contract_id])
         cursor.execute(_USAGE_REBUILD, [contract_id])
+        cursor.execute(_USAGE_TALLY_FOLD, [contract_id, contract_id])
