@@ -1,6 +1,6 @@
-"""The usage-period summary that PostgreSQL engaged-basis billing reads instead of every usage
-day: its triggers follow inserts, upserts, moved and deleted days and a moved contract start,
-and a rebuild changes nothing."""
+"""The usage-period summary (and its tally) that PostgreSQL engaged-basis billing reads instead of
+every usage day: its triggers follow inserts, upserts, moved and deleted days and a moved
+contract start, and a rebuild changes nothing."""
 
 import datetime as dt
 from decimal import Decimal as D
@@ -28,6 +28,27 @@ def recount(contract) -> set[tuple]:
             key = (u.seat_id, period.start)
             first[key] = min(first.get(key, u.date), u.date)
     return {(seat, start, day) for (seat, start), day in first.items()}
+
+
+def tally_agrees(contract) -> bool:
+    """The tally's deltas sum, per (agency, period), to the summary's rows."""
+    from collections import Counter
+
+    from django.db.models import Sum
+
+    from licensing.models import UsagePeriodTally
+
+    counted = Counter(
+        UsagePeriod.objects.filter(contract_id=contract.pk).values_list("agency_id", "period_start")
+    )
+    summed = {
+        (row["agency_id"], row["period_start"]): row["n"]
+        for row in UsagePeriodTally.objects.filter(contract_id=contract.pk)
+        .values("agency_id", "period_start")
+        .annotate(n=Sum("seats"))
+        if row["n"]
+    }
+    return summed == dict(counted)
 
 
 def stored(contract) -> set[tuple]:
@@ -61,20 +82,24 @@ def test_usage_periods__every_write__summary_equals_a_recount(db):
         update_fields=["messages"],
     )
     assert stored(contract) == recount(contract)
+    assert tally_agrees(contract)
     UsageDay.objects.filter(seat=a, date=days[1]).update(date=dt.date(2026, 2, 20))
     assert stored(contract) == recount(contract)
     UsageDay.objects.filter(seat=a, date=days[2]).delete()
     assert stored(contract) == recount(contract)
+    assert tally_agrees(contract)
 
     # And the contract's start moves (its periods with it)
     contract.start_date = dt.date(2026, 1, 15)
     contract.save()
     assert stored(contract) == recount(contract)
+    assert tally_agrees(contract)
 
     # Then a rebuild changes nothing
     before = stored(contract)
     usage_periods_rebuild(contract_id=contract.pk)
     assert stored(contract) == before
+    assert tally_agrees(contract)
 
 
 def test_usage_periods__lost_summary__rebuild_heals_it(db):
