@@ -301,7 +301,7 @@ class UsagePeriod(models.Model):
     """The first day each seat engaged in each billing period of its contract (from `UsageDay`):
     a derived cache that lets an engaged-basis recompute read one row per seat and period
     instead of every usage day (~40,000 x 250 a year). On PostgreSQL, statement-level triggers
-    on `licensing_usageday` (and on a contract's start date) keep it (migration 0008), so every
+    on `licensing_usageday` (and on a contract's start date) keep it (migration 0009), so every
     writer is covered; `usage_periods_rebuild` recounts a contract's rows from the usage days.
     Not used on SQLite, where billing reads the usage days directly. No foreign keys: derived
     data, never a source."""
@@ -334,7 +334,7 @@ class UsagePeriodTally(models.Model):
     """Seats that engaged in a billing period, counted per (contract, agency, period start): the
     `UsagePeriod` rows folded, so a recompute reads a few hundred rows for the periods before
     the current one. PostgreSQL triggers on `licensing_usageperiod` append a signed delta row
-    per statement that adds or removes (seat, period) rows (migration 0008): the unique key of
+    per statement that adds or removes (seat, period) rows (migration 0009): the unique key of
     `UsagePeriod` settles concurrent writers, so the deltas are exact; `usage_periods_rebuild`
     folds them. The sum of `seats` over a key is what counts. No foreign keys: derived data."""
 
@@ -402,6 +402,29 @@ class BillingPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract.number} {self.start}–{self.end}: ${self.amount}"
+
+
+class BillingPeriodEvent(models.Model):
+    """One status change of a billing line, appended and never edited: who marked it, when,
+    from what to what, and why. The line itself keeps only its latest mark; this record keeps
+    every one, so a mistaken "paid" and the undo that took it back both stay on file for the
+    auditors (an undo carries its written reason)."""
+
+    line = models.ForeignKey(BillingPeriod, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=16, choices=BillingLineStatus.choices)
+    to_status = models.CharField(max_length=16, choices=BillingLineStatus.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["line", "at", "id"]
+        indexes = [models.Index(fields=["line", "at"], name="licensing_bpevent_line_at")]
+
+    def __str__(self) -> str:
+        return f"{self.line_id}: {self.from_status} → {self.to_status} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class CostSnapshot(models.Model):

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("licensing", "0006_seatevent_job_in_core")]
+    dependencies = [("licensing", "0007_billingperiodevent")]
 
     operations = [
         migrations.AddField(

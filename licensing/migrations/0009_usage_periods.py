@@ -143,7 +143,7 @@ def _drop_triggers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("licensing", "0007_money_you_can_sign"),
+        ("licensing", "0008_money_you_can_sign"),
     ]
 
     operations = [
