@@ -442,7 +442,7 @@ def period_chargeback(
 def split_chargeback(
     amount: Decimal, seats_by_agency: Mapping[str, int]
 ) -> dict[str | None, Decimal]:
-    """Rule 10: split a period charge across agencies in proportion to their billable seats.
+    """Rule 10: split a period charge across agencies in proportion to their billable persons.
 
     Largest-remainder apportionment in whole cents: every share is floored, then the cents
     left over go one at a time to the largest remainders, ties to the lower agency code, so
