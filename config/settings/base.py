@@ -40,7 +40,8 @@ MIDDLEWARE = [
     "config.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # Counts failed admin sign-ins per address and username in the shared cache (429 when locked).
+    # Answers 429 when a sign-in is locked (config/login_throttle.py: one counter for every way
+    # to sign in, per address and account, in the shared cache).
     "config.login_throttle.LoginThrottleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -107,6 +108,16 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+
+# The login throttle comes first: a locked sign-in is refused before any backend checks the
+# password (config/login_throttle.py). Backends added later (single sign-on) go after it.
+AUTHENTICATION_BACKENDS = [
+    "config.login_throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_THROTTLE_FAILURES = env.int("LOGIN_THROTTLE_FAILURES", default=5)
+LOGIN_THROTTLE_IP_FAILURES = env.int("LOGIN_THROTTLE_IP_FAILURES", default=50)
+LOGIN_THROTTLE_WINDOW = env.int("LOGIN_THROTTLE_WINDOW", default=15 * 60)
 
 # --- Cache: the Redis cache coalesces cost recomputations across processes. ---------------------
 REDIS_URL = env("REDIS_URL", default="")
