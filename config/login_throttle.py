@@ -17,9 +17,9 @@ an outage of Redis must not lock every member of staff out.
 How every path lands on the same counter:
 
 - **Password forms** (`/accounts/login/`, `/admin/login/`, the browsable API's login, any form
-  that calls `django.contrib.auth.authenticate`): `LoginThrottleBackend`, first in
-  `AUTHENTICATION_BACKENDS`, refuses a locked (address, username) before any other backend
-  checks the password; Django's `user_login_failed` and `user_logged_in` signals count and
+  that calls `django.contrib.auth.authenticate`): `LoginThrottleBackend` (Django's
+  `ModelBackend` with the check in front), first in `AUTHENTICATION_BACKENDS`, refuses a locked
+  (address, username) before any backend checks the password; Django's `user_login_failed` and `user_logged_in` signals count and
   clear. Nothing depends on the URL, so a new form is covered the day it is added.
 - **Single sign-on callbacks** (OpenID Connect, …) and anything else that authenticates without
   a password form call the public functions below themselves, with the account name they are
@@ -53,6 +53,7 @@ import hashlib
 import logging
 
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
 from django.dispatch import receiver
@@ -150,17 +151,15 @@ def login_failures_clear(*, request: HttpRequest | None, username: str | None) -
         log.warning("login throttle: count not cleared")
 
 
-class LoginThrottleBackend:
-    """First in `AUTHENTICATION_BACKENDS`: refuses a locked sign-in before any backend checks
-    the credentials. It never authenticates anybody itself."""
+class LoginThrottleBackend(ModelBackend):
+    """Django's username-and-password backend, first in `AUTHENTICATION_BACKENDS`, that refuses
+    a locked sign-in (`LoginLocked`) before any backend checks the credentials. It replaces
+    `ModelBackend` rather than sitting beside it, so a password is hashed once per try."""
 
-    def authenticate(self, request, username=None, **credentials):
+    def authenticate(self, request, username=None, password=None, **kwargs):
         if request is not None:
             login_throttle_check(request=request, username=username)
-        return None
-
-    def get_user(self, user_id):
-        return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 @receiver(user_login_failed, dispatch_uid="login_throttle_count_failure")

@@ -109,12 +109,10 @@ STORAGES = {
 
 LOGIN_URL = "admin:login"
 
-# The login throttle comes first: a locked sign-in is refused before any backend checks the
-# password (config/login_throttle.py). Backends added later (single sign-on) go after it.
-AUTHENTICATION_BACKENDS = [
-    "config.login_throttle.LoginThrottleBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+# Django's password backend with the login throttle in front: a locked sign-in is refused before
+# any backend checks the password (config/login_throttle.py). Backends added later (single
+# sign-on) go after it, so it sees every authenticate() first.
+AUTHENTICATION_BACKENDS = ["config.login_throttle.LoginThrottleBackend"]
 LOGIN_THROTTLE_FAILURES = env.int("LOGIN_THROTTLE_FAILURES", default=5)
 LOGIN_THROTTLE_IP_FAILURES = env.int("LOGIN_THROTTLE_IP_FAILURES", default=50)
 LOGIN_THROTTLE_WINDOW = env.int("LOGIN_THROTTLE_WINDOW", default=15 * 60)

@@ -28,7 +28,7 @@ def sso_callback(request):
         login_throttle.login_failure_record(request=request, username=claimed)
         return JsonResponse({"code": "authentication_failed"}, status=403)
     user = get_user_model().objects.get(username=vouched)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="config.login_throttle.LoginThrottleBackend")
     return HttpResponse("signed in")
 
 
