@@ -19,8 +19,9 @@ How every path lands on the same counter:
 - **Password forms** (`/accounts/login/`, `/admin/login/`, the browsable API's login, any form
   that calls `django.contrib.auth.authenticate`): `LoginThrottleBackend` (Django's
   `ModelBackend` with the check in front), first in `AUTHENTICATION_BACKENDS`, refuses a locked
-  (address, username) before any backend checks the password; Django's `user_login_failed` and `user_logged_in` signals count and
-  clear. Nothing depends on the URL, so a new form is covered the day it is added.
+  (address, username) before any backend checks the password; Django's `user_login_failed`
+  and `user_logged_in` signals count and clear. Nothing depends on the URL, so a new form is
+  covered the day it is added.
 - **Single sign-on callbacks** (OpenID Connect, …) and anything else that authenticates without
   a password form call the public functions below themselves, with the account name they are
   about to sign in (or `None` when it is not known yet: only the address counts then):

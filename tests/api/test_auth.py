@@ -72,11 +72,15 @@ def test_api_key__revoked_expired_or_inactive__401(world, spoil):
     response = _client(key).get("/api/v1/seats/")
     unknown = _client("Abcdefgh.notakeyatallnotakeyatall12").get("/api/v1/seats/")
     assert response.status_code == unknown.status_code == 401
-    assert response.json() == unknown.json() == {
-        "code": "authentication_failed",
-        "detail": "The API key is not valid.",
-        "fields": {},
-    }
+    assert (
+        response.json()
+        == unknown.json()
+        == {
+            "code": "authentication_failed",
+            "detail": "The API key is not valid.",
+            "fields": {},
+        }
+    )
 
 
 @pytest.mark.parametrize(
