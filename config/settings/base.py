@@ -37,6 +37,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # URL, header and API body sizes (config/request_limits.py): 414/431/413 in the error shape.
+    "config.request_limits.RequestLimitsMiddleware",
     "config.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -179,7 +181,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON bounded in size and nesting (config/api/parsers.py): never a RecursionError.
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.BoundedJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
         "config.api.throttling.ApiKeyThrottle",
         "config.api.throttling.UserThrottle",
@@ -270,6 +273,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 5 * 60,
     },
 }
+
+# --- Request size limits (config/request_limits.py, config/api/parsers.py) -----------------------
+# Set below gunicorn's own (which answer in HTML), so Django answers in the error shape.
+REQUEST_MAX_URL_BYTES = env.int("REQUEST_MAX_URL_BYTES", default=4000)
+REQUEST_MAX_HEADER_BYTES = env.int("REQUEST_MAX_HEADER_BYTES", default=8190)
+REQUEST_MAX_HEADERS_BYTES = env.int("REQUEST_MAX_HEADERS_BYTES", default=32 * 1024)
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 
 # --- API keys and rate limits ---------------------------------------------------------------------
 # Clients send `Authorization: Api-Key <key>`. Set a META name (e.g. `HTTP_X_API_KEY`) to read the
