@@ -1,8 +1,9 @@
 """Writes of the rollout app: the wave lifecycle (`waves`), readiness sign-offs (`readiness`),
-cohort activation jobs (`activation`, handed to the workers and swept by `jobs`) and idle-seat
-reclamation (`reclaim`)."""
+cohort activation jobs (`activation`, handed to the workers and swept by `jobs`), idle-seat
+reclamation (`reclaim`) and personal calendar links (`calendar_links`)."""
 
 from .activation import cohort_activate, cohort_activation_enqueue
+from .calendar_links import calendar_link_rotate, calendar_links_revoke
 from .jobs import jobs_requeue_stalled
 from .readiness import readiness_reopen, readiness_sign_off
 from .reclaim import Reclamation, seats_reclaim_idle
@@ -19,6 +20,8 @@ from .waves import (
 __all__ = [
     "TRANSITIONS",
     "Reclamation",
+    "calendar_link_rotate",
+    "calendar_links_revoke",
     "cohort_activate",
     "cohort_activation_enqueue",
     "jobs_requeue_stalled",
