@@ -155,6 +155,8 @@ CELERY_TASK_ROUTES = {
     "licensing.tasks.recompute_contract_cost_task": {"queue": CELERY_QUEUE_COSTS},
     "licensing.tasks.recompute_all_contracts_task": {"queue": CELERY_QUEUE_COSTS},
     "licensing.tasks.nightly_snapshot_task": {"queue": CELERY_QUEUE_COSTS},
+    # The sweeper goes to the default queue, not behind the long jobs of the bulk queue.
+    "rollout.tasks.requeue_stalled_jobs_task": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     "rollout.tasks.*": {"queue": CELERY_QUEUE_BULK},
     "core.tasks.*": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     "agencies.tasks.*": {"queue": CELERY_QUEUE_BULK},
@@ -267,10 +269,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.dispatch_events_task",
         "schedule": 60,
     },
-    # Cohort activations the broker lost (Redis keeps nothing on disk) or a dead worker left.
+    # Cohort activations the broker lost (Redis keeps nothing on disk) or a dead worker left
+    # (its heartbeat stopped): often, so a stranded job is handed on within seconds. One small
+    # indexed query when there is nothing to do.
     "requeue-stalled-jobs": {
         "task": "rollout.tasks.requeue_stalled_jobs_task",
-        "schedule": 5 * 60,
+        "schedule": 15,
+        "options": {"expires": 15},
     },
 }
 

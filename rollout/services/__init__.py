@@ -4,7 +4,7 @@ reclamation (`reclaim`) and personal calendar links (`calendar_links`)."""
 
 from .activation import cohort_activate, cohort_activation_enqueue
 from .calendar_links import calendar_link_rotate, calendar_links_revoke
-from .jobs import jobs_requeue_stalled
+from .jobs import JobClaimLost, job_claim, job_heartbeat, jobs_requeue_stalled
 from .readiness import readiness_reopen, readiness_sign_off
 from .reclaim import Reclamation, seats_reclaim_idle
 from .waves import (
@@ -19,11 +19,14 @@ from .waves import (
 
 __all__ = [
     "TRANSITIONS",
+    "JobClaimLost",
     "Reclamation",
     "calendar_link_rotate",
     "calendar_links_revoke",
     "cohort_activate",
     "cohort_activation_enqueue",
+    "job_claim",
+    "job_heartbeat",
     "jobs_requeue_stalled",
     "readiness_reopen",
     "readiness_sign_off",
