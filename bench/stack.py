@@ -615,7 +615,11 @@ class Stack:
             f"-Q default,costs,bulk --pool prefork --concurrency {self.worker_concurrency} "
             f"-n {self.worker_node} --without-gossip --without-mingle -l info"
         )
-        env = {"SUPERVISOR_RUN_DIR": str(self.dir), "CELERY_WORKER_OPTS": options}
+        env = {
+            "SUPERVISOR_RUN_DIR": str(self.dir),
+            "CELERY_WORKER_OPTS": options,
+            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
         pid = self._spawn(
             "worker",
             [
