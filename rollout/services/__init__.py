@@ -1,10 +1,12 @@
-"""Writes of the rollout app: the wave lifecycle (`waves`), readiness sign-offs (`readiness`),
-cohort activation jobs (`activation`, handed to the workers and swept by `jobs`), idle-seat
-reclamation (`reclaim`) and personal calendar links (`calendar_links`)."""
+"""Writes of the rollout app: the plan (`plan`: waves and cohorts while planned), the wave
+lifecycle (`waves`), readiness sign-offs (`readiness`), cohort activation jobs (`activation`,
+handed to the workers and swept by `jobs`), idle-seat reclamation (`reclaim`) and personal
+calendar links (`calendar_links`)."""
 
 from .activation import cohort_activate, cohort_activation_enqueue
 from .calendar_links import calendar_link_rotate, calendar_links_revoke
 from .jobs import JobClaimLost, job_claim, job_heartbeat, jobs_requeue_stalled
+from .plan import cohort_add, cohort_remove, cohort_update, wave_create, wave_update
 from .readiness import readiness_reopen, readiness_sign_off
 from .reclaim import Reclamation, seats_reclaim_idle
 from .waves import (
@@ -25,6 +27,9 @@ __all__ = [
     "calendar_links_revoke",
     "cohort_activate",
     "cohort_activation_enqueue",
+    "cohort_add",
+    "cohort_remove",
+    "cohort_update",
     "job_claim",
     "job_heartbeat",
     "jobs_requeue_stalled",
@@ -34,7 +39,9 @@ __all__ = [
     "wave_approve",
     "wave_cancel",
     "wave_complete",
+    "wave_create",
     "wave_pause",
     "wave_resume",
     "wave_start",
+    "wave_update",
 ]
