@@ -159,7 +159,7 @@ class ContractViewSet(ApiMethodsMixin, viewsets.ReadOnlyModelViewSet):
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"periods/(?P<period_id>[0-9]{1,18})/undo-paid",
+        url_path=r"periods/(?P<period_id>[^/.]+)/undo-paid",
         filter_backends=[],
     )
     def undo_paid(self, request, pk=None, period_id=None):

@@ -245,8 +245,18 @@ def test_path_ids__nested_ids__each_named(clients, world):
         "invalid",
     )
 
+    undo = _error(
+        clients[FINANCE].post(
+            f"/api/v1/contracts/{world['contract'].pk}/periods/0{line.pk}/undo-paid/",
+            {"reason": "typed the wrong line"},
+        ),
+        400,
+        "invalid",
+    )
+
     assert list(job_body["fields"]) == ["job_id"]
     assert list(mark["fields"]) == ["period_id"]
+    assert list(undo["fields"]) == ["period_id"]
 
 
 def test_path_ids__canonical__still_served(manager, world):
