@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from agencies.views import PageMixin, page_contract
-from config.api.permissions import agency_scope
+from config.api.permissions import MANAGE, agency_scope, has_any_role
 from config.console import ActionPage
 from licensing import charts
 
@@ -182,6 +182,7 @@ class TimelinePage(PageMixin, TemplateView):
         )
         context.update(
             contract=contract,
+            can_plan=has_any_role(self.request.user, MANAGE),
             plan=plan,
             chart=svg,
             wave_legend=[
