@@ -4,15 +4,15 @@ else signs in through the identity provider."""
 
 from __future__ import annotations
 
-from django.contrib.auth.backends import ModelBackend
+from config.login_throttle import LoginThrottleBackend
 
 from .conf import password_login
 
 
-class PasswordBackend(ModelBackend):
-    """Django's password backend, refusing every account but a superuser's while password
-    sign-in is off, and ending the password sessions of the others (they sign in again through
-    the identity provider)."""
+class PasswordBackend(LoginThrottleBackend):
+    """The login throttle's password backend (a locked sign-in refused before the password is
+    tried), refusing every account but a superuser's while password sign-in is off, and ending
+    the password sessions of the others (they sign in again through the identity provider)."""
 
     def user_can_authenticate(self, user) -> bool:
         if not super().user_can_authenticate(user):

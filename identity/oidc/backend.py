@@ -28,6 +28,9 @@ from . import discovery
 log = logging.getLogger(__name__)
 
 LEEWAY_SECONDS = 60
+# Set on the request once the backend tries a callback, so the view knows Django's
+# user_login_failed signal (and the login throttle with it) has counted a refusal.
+ATTEMPTED = "_oidc_sign_in_attempted"
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 _FROM_SETTINGS = {
     "OIDC_RP_CLIENT_ID": "OIDC_CLIENT_ID",
@@ -90,6 +93,7 @@ class OidcBackend(OIDCAuthenticationBackend):
     def authenticate(self, request, **kwargs):
         if not oidc_enabled() or request is None or "code" not in request.GET:
             return None
+        setattr(request, ATTEMPTED, True)
         self.OIDC_OP_TOKEN_ENDPOINT = oidc_setting("OIDC_OP_TOKEN_ENDPOINT")
         self.OIDC_OP_USER_ENDPOINT = oidc_setting("OIDC_OP_USER_ENDPOINT")
         self.OIDC_OP_JWKS_ENDPOINT = oidc_setting("OIDC_OP_JWKS_ENDPOINT")
@@ -155,7 +159,9 @@ class OidcBackend(OIDCAuthenticationBackend):
             role_map=role_map(),
             groups_claim=groups_claim(),
         )
-        return user
+        # A disabled account is refused here, so authenticate() reports (and the login
+        # throttle counts) the failure.
+        return user if user.is_active else None
 
     def get_user(self, user_id):
         user = super().get_user(user_id)

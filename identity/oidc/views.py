@@ -1,9 +1,12 @@
 """The two ends of the sign-in through the identity provider: the redirect there (with state,
 nonce and a PKCE challenge, kept in the session) and the callback that exchanges the code.
 
-Both answer 404 while OIDC is not configured. The callback counts on the login throttle like a
-password sign-in: a refused callback is a failed sign-in for the client's address, and an
-address locked by failures (of either kind) is refused before the code is even exchanged."""
+Both answer 404 while OIDC is not configured. The callback is on the login throttle's one
+counter (config/login_throttle.py), through its public functions: an address locked by failed
+sign-ins of any kind is refused (429) before the code is even exchanged, and a refused callback
+counts as a failed sign-in for the address (the callback knows no account before the exchange).
+A refusal that reaches `authenticate()` is counted by the throttle's `user_login_failed`
+signal; the view counts only those that never reach it, so none is counted twice."""
 
 from __future__ import annotations
 
@@ -15,9 +18,10 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from config.login_throttle import login_failure_record, login_throttle_check
+
 from ..conf import oidc_enabled, provider_name
-from . import throttle
-from .backend import oidc_setting
+from .backend import ATTEMPTED, oidc_setting
 from .discovery import FETCH_ERRORS, DiscoveryError
 
 log = logging.getLogger(__name__)
@@ -55,19 +59,20 @@ class OidcCallback(OIDCAuthenticationCallbackView):
     def get(self, request):
         if not oidc_enabled():
             raise Http404("Sign-in through an identity provider is not configured.")
-        locked = throttle.refused(request)
-        if locked is not None:
-            return locked
+        # LoginLocked, raised here or by the password backend inside authenticate(), is the
+        # throttle middleware's 429.
+        login_throttle_check(request=request, username=None)
         self.user = None
         try:
             response = super().get(request)
         except (SuspiciousOperation, DiscoveryError, *FETCH_ERRORS) as exc:
             log.warning("oidc: sign-in refused (%s)", exc.__class__.__name__)
-            response = self.login_failure()
-        if self.user is not None and self.user.is_active and request.user.is_authenticated:
-            throttle.succeeded(request)
-        else:
-            throttle.failed(request)
+            login_failure_record(request=request, username=None)
+            return self.login_failure()
+        signed_in = self.user is not None and request.user.is_authenticated
+        if not signed_in and not getattr(request, ATTEMPTED, False):
+            # Refused before authenticate() (an error from the provider, no code): uncounted.
+            login_failure_record(request=request, username=None)
         return response
 
     def login_failure(self):

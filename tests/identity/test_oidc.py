@@ -369,3 +369,33 @@ def test_id_token__algorithm_other_than_configured__refused(oidc):
     # Then it is refused whatever the key
     with pytest.raises(SuspiciousOperation):
         _backend()._verify_jws(token, oidc.client_secret)
+
+
+def test_oidc_callback__each_kind_of_refusal__counted_once_on_the_address(oidc, live_server):
+    from django.core.cache import cache
+
+    from config.login_throttle import throttle_keys
+
+    address_key = throttle_keys("127.0.0.1", None)[1]
+
+    def count() -> int:
+        return cache.get(address_key, 0)
+
+    # A forged state: refused before the code is exchanged
+    httpx.get(f"{live_server.url}/oidc/callback/", params={"code": "x", "state": "y"}, timeout=30)
+    assert count() == 1
+
+    # The right state with a code the provider never issued: the exchange fails
+    with httpx.Client(follow_redirects=False, timeout=30) as client:
+        start = client.get(f"{live_server.url}/oidc/authenticate/")
+        state = dict(httpx.URL(start.headers["location"]).params)["state"]
+        client.get(f"{live_server.url}/oidc/callback/", params={"code": "forged", "state": state})
+    assert count() == 2
+
+    # A real sign-in of an account Seatplan disabled: refused by the backend
+    oidc.set_accounts({"off": {"email": "off@mass.example.gov", "groups": []}})
+    sign_in(live_server.url, "off")
+    get_user_model().objects.filter(oidc_account__subject="off").update(is_active=False)
+    assert count() == 2
+    sign_in(live_server.url, "off")
+    assert count() == 3
