@@ -12,9 +12,10 @@ docker-compose.yml, bench/stack.py and docs/operations.md), and these are the re
 | all headers together | `REQUEST_MAX_HEADERS_BYTES` (32,768) | 431 `headers_too_large` |
 | an API body (`Content-Length`) | `API_MAX_BODY_BYTES` (1 MiB) | 413 `too_large` |
 
-Under `/api/` the answer is `{"code", "detail", "fields"}` (JSON); elsewhere a short plain-text
-page. The URL and header limits match what gunicorn's defaults let through before, so nothing
-that worked is refused now. A body sent without `Content-Length` is bounded by the parser
+Under `/api/` the answer is `{"code", "detail", "fields"}` (JSON), under `/scim/` the SCIM
+error schema (SCIM bodies have their own limit, `SCIM_MAX_BODY_BYTES`); elsewhere a short
+plain-text page. The URL and header limits match what gunicorn's defaults let through before,
+so nothing that worked is refused now. A body sent without `Content-Length` is bounded by the parser
 (config/api/parsers.py), which also bounds JSON nesting. Pages and the admin keep Django's own
 body limits (`DATA_UPLOAD_MAX_MEMORY_SIZE`; a roster upload is a file).
 """
@@ -38,11 +39,22 @@ def _limit(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
 
 
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
 def refusal(request, status: int, code: str, detail: str) -> HttpResponse:
-    """The answer to a request over a limit: the error shape under /api/, plain text elsewhere."""
+    """The answer to a request over a limit: the error shape under /api/, the SCIM error
+    schema under /scim/ (identity/scim/views.py answers the rest of that interface so), plain
+    text elsewhere."""
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(
             {"code": code, "detail": detail, "fields": {}}, status=status
+        )
+    elif request.path.startswith("/scim/"):
+        response = JsonResponse(
+            {"schemas": [SCIM_ERROR], "status": str(status), "detail": detail},
+            status=status,
+            content_type="application/scim+json",
         )
     else:
         response = HttpResponse(detail + "\n", status=status, content_type="text/plain")

@@ -396,3 +396,8 @@ def test_create__body_over_djangos_own_limit__413(scim, db, settings):
     settings.SCIM_MAX_BODY_BYTES = 10_000
     body = user_body("a@b.example", displayName="x" * 400)
     assert_error(scim.post("/Users", body), 413)
+
+
+def test_request_limits__url_too_long__414_in_the_scim_shape(scim, db):
+    response = scim.get("/Users", filter='userName eq "' + "x" * 5000 + '"')
+    assert_error(response, 414)
