@@ -464,7 +464,8 @@ class Run:
                 f"(÷ {prov['busy_ms'] / prov['quiet_ms']:.2f})",
             ),
             (
-                "one cost snapshot before the 40,000 users / after them: CPU; wall (medians of 7)",
+                f"one cost snapshot before the {prov['count']:,} users / after them: CPU; "
+                "wall (medians of 7)",
                 f"{before[1]:.1f} / {after[1]:.1f} ms (÷ {after[1] / before[1]:.2f}); "
                 f"{before[0]:.0f} / {after[0]:.0f} ms (÷ {after[0] / before[0]:.2f})",
             ),
