@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "agencies",
     "rollout",
     "licensing",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -313,3 +314,9 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- Notifications: cost thresholds (docs/notifications.md) ---------------------------------------
+# Shares of the ceiling (percent) the projected total is watched against, and the margin (in
+# percentage points) a figure must fall back below a threshold before it can page again.
+COST_ALERT_THRESHOLDS = env.list("COST_ALERT_THRESHOLDS", default=["80", "90", "100"])
+COST_ALERT_HYSTERESIS = env("COST_ALERT_HYSTERESIS", default="2")

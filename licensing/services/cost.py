@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import BusinessRuleError
+from notifications.services.thresholds import cost_thresholds_observe
 
 from .. import pricing
 from ..cost_report import CostReport, build_report
@@ -36,7 +37,7 @@ def contract_cost_snapshot(*, contract: Contract, as_of: dt.date | None = None) 
     inputs = contract_cost_inputs(contract, as_of or today())
     report = build_report(inputs)
     payload = report.as_json()
-    return CostSnapshot.objects.create(
+    snapshot = CostSnapshot.objects.create(
         contract=contract,
         as_of=report.as_of,
         active_seats=report.active_seats,
@@ -62,6 +63,8 @@ def contract_cost_snapshot(*, contract: Contract, as_of: dt.date | None = None) 
             ],
         },
     )
+    cost_thresholds_observe(snapshot=snapshot)  # cost.threshold_crossed, edge-triggered
+    return snapshot
 
 
 def contract_lock(*, contract_id: int) -> Contract:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from config.middleware import CACHE_AND_BROKER_ERRORS
 from core.choices import JobKind, JobStatus
+from core.jobs import job_finish
 from core.models import Job
 
 log = logging.getLogger(__name__)
@@ -57,10 +58,8 @@ def _send(job: Job) -> None:
 
 
 def _fail(job: Job, error: dict) -> None:
-    job.status = JobStatus.FAILED
-    job.finished_at = timezone.now()
     job.errors = [error, *job.errors]
-    job.save(update_fields=["status", "finished_at", "errors"])
+    job_finish(job, status=JobStatus.FAILED, fields=["errors"])
 
 
 def jobs_requeue_stalled(*, now: dt.datetime | None = None) -> list[int]:

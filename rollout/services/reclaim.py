@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.choices import JobKind, JobStatus
+from core.jobs import job_finish
 from core.models import Job
 from licensing import pricing
 from licensing.choices import SeatStatus
@@ -171,14 +172,10 @@ def seats_reclaim_idle(
     try:
         result = _reclaim(contract, as_of, dry_run=dry_run, actor=actor, job=job)
     except Exception as exc:
-        job.status = JobStatus.FAILED
-        job.finished_at = timezone.now()
         job.errors = [{"code": getattr(exc, "code", "error"), "detail": str(exc)}]
-        job.save(update_fields=["status", "finished_at", "errors"])
+        job_finish(job, status=JobStatus.FAILED, fields=["errors"])
         raise
-    job.status = JobStatus.SUCCEEDED
-    job.finished_at = timezone.now()
     job.total = job.done = len(result.suspended) + len(result.revoked)
     job.outcome = result.as_json()
-    job.save(update_fields=["status", "finished_at", "total", "done", "outcome"])
+    job_finish(job, status=JobStatus.SUCCEEDED, fields=["total", "done", "outcome"])
     return result
