@@ -134,6 +134,16 @@ def personal_scope(request) -> AgencyScope:
     return scope
 
 
+def personal_scope_of(user) -> AgencyScope:
+    """`personal_scope` for a user outside a request: a webhook endpoint's owner or an email
+    recipient, whose payloads are cut to what they could read through the API."""
+    if has_any_role(user, _SEE_PERSONAL):
+        return AgencyScope(None)
+    if has_role(user, AGENCY_COORDINATOR):
+        return AgencyScope(_coordinated(user))
+    return AgencyScope(frozenset())
+
+
 class ApiMethodsMixin:
     """Only the methods the API documents; OPTIONS answers 405 and is not listed in `Allow`."""
 
