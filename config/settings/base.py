@@ -219,6 +219,10 @@ SPECTACULAR_SETTINGS = {
         "BillingBasisEnum": "licensing.choices.BillingBasis",
         "BargainingStatusEnum": "agencies.choices.BargainingStatus",
         "EmploymentStatusEnum": "agencies.choices.EmploymentStatus",
+        "EventTypeEnum": "notifications.catalog.SUBSCRIBABLE_CHOICES",
+        "DeliveryStatusEnum": "notifications.choices.DeliveryStatus",
+        "EmailModeEnum": "notifications.choices.EmailMode",
+        "EmailChoiceEnum": "notifications.api.serializers.EMAIL_CHOICE_CHOICES",
     },
 }
 
