@@ -38,7 +38,7 @@ DELIVERIES_PER_PAGE = 50
 
 
 class PreferencesForm(forms.Form):
-    """One choice per event type the person may receive."""
+    """One choice per event type the person may receive; a type left out is off."""
 
     def __init__(self, *args, types: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,6 +48,7 @@ class PreferencesForm(forms.Form):
                 label=spec.label,
                 choices=MODES,
                 initial=OFF,
+                required=False,
                 widget=forms.RadioSelect,
                 help_text=spec.description,
             )
@@ -80,7 +81,8 @@ class PreferencesPage(ActionPage):
         return kwargs
 
     def perform(self, form) -> str:
-        email_subscriptions_set(user=self.request.user, choices=dict(form.cleaned_data))
+        choices = {kind: mode or OFF for kind, mode in form.cleaned_data.items()}
+        email_subscriptions_set(user=self.request.user, choices=choices)
         self.success("Your email choices are saved.")
         return reverse("notifications:preferences")
 
