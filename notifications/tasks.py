@@ -12,24 +12,29 @@ from django.db import InterfaceError, OperationalError
 from .services.email import email_deliveries_sweep, email_digests_send, email_user_send
 from .services.gates import cohort_gates_observe
 from .services.webhooks import (
-    DELIVER_BUDGET_SECONDS,
+    deliver_budget,
     webhook_deliveries_sweep,
     webhook_endpoint_deliver,
     webhook_endpoints_due,
 )
 
+# Everything follows from the lease a delivery is claimed for: a delivery task works for a third
+# of it, is stopped softly at 60% and killed at 75%, so a task never outlives its lease (another
+# worker would send the same row while this one still could), and its last attempt, begun just
+# before the budget ran out, still ends within the soft limit.
+_LEASE = settings.WEBHOOK_LEASE_SECONDS
 _LIMITS = {
     "acks_late": True,
     "reject_on_worker_lost": True,
-    "soft_time_limit": DELIVER_BUDGET_SECONDS + 2 * settings.WEBHOOK_TIMEOUT,
-    "time_limit": DELIVER_BUDGET_SECONDS + 3 * settings.WEBHOOK_TIMEOUT,
+    "soft_time_limit": int(_LEASE * 0.6),
+    "time_limit": int(_LEASE * 0.75),
     "max_retries": 3,
     "retry_backoff": True,
     "autoretry_for": (ConnectionError, TimeoutError, OperationalError, InterfaceError),
 }
-# A worker killed at its time limit must have lost its lease by the time anyone looks again,
-# and no task may outlive the broker's visibility timeout (it would be delivered twice).
-assert _LIMITS["time_limit"] < settings.WEBHOOK_LEASE_SECONDS
+assert deliver_budget() + 2 * settings.WEBHOOK_TIMEOUT < _LIMITS["soft_time_limit"], (
+    "WEBHOOK_TIMEOUT is too long for WEBHOOK_LEASE_SECONDS: keep it under 13% of the lease"
+)
 assert _LIMITS["time_limit"] < settings.CELERY_BROKER_VISIBILITY_TIMEOUT
 
 

@@ -64,9 +64,6 @@ RETRY_SCHEDULE = (
     dt.timedelta(hours=10),
     dt.timedelta(hours=10),
 )
-# One delivery task works this long at most, then queues a successor if more are due; well
-# inside its time limit (notifications/tasks.py), itself inside the lease.
-DELIVER_BUDGET_SECONDS = 40
 
 
 # --- endpoints ---------------------------------------------------------------------------------
@@ -313,11 +310,18 @@ def webhook_headers(endpoint: WebhookEndpoint, event: Event, body: bytes, now) -
     }
 
 
-def webhook_endpoint_deliver(*, endpoint_id: int, budget: float = DELIVER_BUDGET_SECONDS) -> int:
+def deliver_budget() -> float:
+    """How long one delivery task sends before it hands over to a successor: a third of the
+    lease, so the task ends well inside its time limit, itself inside the lease (tasks.py)."""
+    return settings.WEBHOOK_LEASE_SECONDS / 3
+
+
+def webhook_endpoint_deliver(*, endpoint_id: int) -> int:
     """Send the endpoint's due deliveries, one claimed at a time, until none is due or the
     time budget is spent (then the caller queues a successor). Returns how many were tried.
     Call it outside a transaction: each claim and each outcome commits on its own."""
     lease = dt.timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+    budget = deliver_budget()
     started = time.monotonic()
     tried = 0
     while time.monotonic() - started < budget:

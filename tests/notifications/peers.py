@@ -78,21 +78,24 @@ class Received:
     verified: bool
     document: dict | None
     host: str
+    at: float
 
 
 @dataclass
 class WebhookReceiver:
     """A real HTTP server on 127.0.0.1:<free port> receiving webhooks. Each request is verified
     with the endpoint's secret (`secret` is set once the endpoint is registered); `status` is
-    what it answers (a callable of the request number may decide instead); `hold` makes it
-    wait, before answering, until `release` is set (a worker can be killed meanwhile)."""
+    what it answers (a callable of the request number may decide instead); `hold(n)` true makes
+    it wait before answering request n until `release` is set, `holding` telling the test that
+    a request is held (a worker can be killed meanwhile)."""
 
     secret: str | None = None
     status: int | object = 204
     requests: list[Received] = field(default_factory=list)
-    hold: threading.Event | None = None
+    hold: object = None
     holding: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> WebhookReceiver:
         receiver = self
@@ -109,11 +112,19 @@ class WebhookReceiver:
                         verified = True
                     except WebhookVerificationError:
                         verified = False
-                number = len(receiver.requests) + 1
-                receiver.requests.append(
-                    Received(headers, body, verified, document, headers.get("host", ""))
-                )
-                if receiver.hold is not None and receiver.hold.is_set():
+                with receiver._lock:
+                    number = len(receiver.requests) + 1
+                    receiver.requests.append(
+                        Received(
+                            headers,
+                            body,
+                            verified,
+                            document,
+                            headers.get("host", ""),
+                            time.monotonic(),
+                        )
+                    )
+                if receiver.hold is not None and receiver.hold(number):
                     receiver.holding.set()
                     receiver.release.wait(timeout=120)
                 status = receiver.status(number) if callable(receiver.status) else receiver.status
