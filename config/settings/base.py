@@ -345,6 +345,8 @@ WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
 # percentage points) a figure must fall back below a threshold before it can page again.
 COST_ALERT_THRESHOLDS = env.list("COST_ALERT_THRESHOLDS", default=["80", "90", "100"])
 COST_ALERT_HYSTERESIS = env("COST_ALERT_HYSTERESIS", default="2")
+# httpx logs every request's URL at INFO, and a webhook URL may carry its receiver's token.
+LOGGING["loggers"].update({"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}})
 # Local hour the daily digest of email notifications is sent.
 NOTIFY_DIGEST_HOUR = env.int("NOTIFY_DIGEST_HOUR", default=7)
 CELERY_BEAT_SCHEDULE.update(
