@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection, transaction
-from django.db.models import Model, Q
+from django.db.models import F, Model, Q
 from django.utils import timezone
 
 from ..choices import DeliveryStatus
@@ -48,14 +48,18 @@ def deliveries_claim(
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True, of=("self",))
         rows = list(due[:limit])
+        if not rows:
+            return []
+        # Plain UPDATEs, not a CASE per row: every claimed row gets the same lease.
         for row in rows:
             if row.lease_until is not None:
                 row.last_error = UNKNOWN_OUTCOME.format(n=row.attempts)
+                model.objects.filter(pk=row.pk).update(last_error=row.last_error)
             row.attempts += 1
             row.lease_until = now + lease
             row.last_attempt_at = now
-        model.objects.bulk_update(
-            rows, ["attempts", "lease_until", "last_attempt_at", "last_error"]
+        model.objects.filter(pk__in=[row.pk for row in rows]).update(
+            attempts=F("attempts") + 1, lease_until=now + lease, last_attempt_at=now
         )
     return rows
 
