@@ -110,7 +110,7 @@ def nav_context(request, current: str) -> dict:
         links.append(("finance", reverse("web:finance"), "Finance"))
     links.append(("timeline", reverse("web:timeline"), "Rollout timeline"))
     links.append(("seats", reverse("web:seats"), "Seat counts"))
-    links.append(("notifications", reverse("notifications:preferences"), "Notifications"))
+    links.append(("notifications", reverse("web:notifications"), "Notifications"))
     return {
         "nav_links": links,
         "nav_current": current,

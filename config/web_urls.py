@@ -9,6 +9,15 @@ from django.views.generic import RedirectView
 
 from agencies.views import AgencyPage, LoginPage, SeatCountsPage, home
 from licensing.views import BillingLineMark, ContractDashboard, FinanceHome
+from notifications.views import (
+    PreferencesPage,
+    WebhookCreatePage,
+    WebhookDeletePage,
+    WebhookEditPage,
+    WebhookListPage,
+    WebhookPage,
+    WebhookRedeliverPage,
+)
 from rollout.views import TimelinePage
 
 app_name = "web"
@@ -48,4 +57,19 @@ urlpatterns = [
     path("rollout/timeline/", TimelinePage.as_view(), name="timeline"),
     path("seats/", SeatCountsPage.as_view(), name="seats"),
     path("agencies/<str:code>/", AgencyPage.as_view(), name="agency"),
+    path("notifications/", PreferencesPage.as_view(), name="notifications"),
+    path("notifications/webhooks/", WebhookListPage.as_view(), name="webhooks"),
+    path("notifications/webhooks/new/", WebhookCreatePage.as_view(), name="webhook-new"),
+    path("notifications/webhooks/<int:pk>/", WebhookPage.as_view(), name="webhook"),
+    path("notifications/webhooks/<int:pk>/edit/", WebhookEditPage.as_view(), name="webhook-edit"),
+    path(
+        "notifications/webhooks/<int:pk>/delete/",
+        WebhookDeletePage.as_view(),
+        name="webhook-delete",
+    ),
+    path(
+        "notifications/webhooks/<int:pk>/deliveries/<int:delivery_id>/redeliver/",
+        WebhookRedeliverPage.as_view(),
+        name="webhook-redeliver",
+    ),
 ]

@@ -167,7 +167,7 @@ def _text(kind: str, p: dict, names: _Names) -> tuple[str, str]:
             f"Your webhook endpoint #{p.get('endpoint')} was disabled: it failed every delivery "
             f"for a day ({p.get('last_error') or 'no answer'}). Fix the receiver, then enable it "
             "again; the deliveries it missed are kept.",
-            _url("notifications:webhook", pk=p["endpoint"]) if p.get("endpoint") else home,
+            _url("web:webhook", pk=p["endpoint"]) if p.get("endpoint") else home,
         )
     return (f"{kind} ({p})", home)
 

@@ -1,4 +1,4 @@
-"""Pages of the notifications app, mounted under /notifications/ by config/urls.py: a person's
+"""Pages of the notifications app, routed under /notifications/ by config/web_urls.py: a person's
 email choices, and the webhook settings of rollout managers and finance (their endpoints, each
 with its deliveries; add, change, delete, redeliver). Every page that acts is a console
 `ActionPage` calling the service the API calls; another person's endpoint answers 404."""
@@ -84,7 +84,7 @@ class PreferencesPage(ActionPage):
         choices = {kind: mode or OFF for kind, mode in form.cleaned_data.items()}
         email_subscriptions_set(user=self.request.user, choices=choices)
         self.success("Your email choices are saved.")
-        return reverse("notifications:preferences")
+        return reverse("web:notifications")
 
     def cancel_url(self) -> str:
         return reverse("web:home")
@@ -200,10 +200,10 @@ class WebhookCreatePage(WebhookMixin, ActionPage):
         )
         self.request.session[SECRET_KEY.format(pk=endpoint.pk)] = endpoint.secret
         self.success("The endpoint is added.")
-        return reverse("notifications:webhook", kwargs={"pk": endpoint.pk})
+        return reverse("web:webhook", kwargs={"pk": endpoint.pk})
 
     def cancel_url(self) -> str:
-        return reverse("notifications:webhooks")
+        return reverse("web:webhooks")
 
 
 class EditForm(EndpointForm):
@@ -258,10 +258,10 @@ class WebhookEditPage(WebhookMixin, ActionPage):
             is_active=data["is_active"],
         )
         self.success("The endpoint is saved.")
-        return reverse("notifications:webhook", kwargs={"pk": self.subject.pk})
+        return reverse("web:webhook", kwargs={"pk": self.subject.pk})
 
     def cancel_url(self) -> str:
-        return reverse("notifications:webhook", kwargs={"pk": self.kwargs["pk"]})
+        return reverse("web:webhook", kwargs={"pk": self.kwargs["pk"]})
 
 
 class NoFields(forms.Form):
@@ -289,10 +289,10 @@ class WebhookDeletePage(WebhookMixin, ActionPage):
     def perform(self, form) -> str:
         webhook_endpoint_delete(endpoint=self.subject, actor=self.request.user)
         self.success("The endpoint is deleted.")
-        return reverse("notifications:webhooks")
+        return reverse("web:webhooks")
 
     def cancel_url(self) -> str:
-        return reverse("notifications:webhook", kwargs={"pk": self.kwargs["pk"]})
+        return reverse("web:webhook", kwargs={"pk": self.kwargs["pk"]})
 
 
 class WebhookRedeliverPage(WebhookMixin, ActionPage):
@@ -323,7 +323,7 @@ class WebhookRedeliverPage(WebhookMixin, ActionPage):
     def perform(self, form) -> str:
         webhook_delivery_redeliver(delivery=self.subject, actor=self.request.user)
         self.success(f"Event #{self.subject.event_id} is sent again.")
-        return reverse("notifications:webhook", kwargs={"pk": self.kwargs["pk"]})
+        return reverse("web:webhook", kwargs={"pk": self.kwargs["pk"]})
 
     def cancel_url(self) -> str:
-        return reverse("notifications:webhook", kwargs={"pk": self.kwargs["pk"]})
+        return reverse("web:webhook", kwargs={"pk": self.kwargs["pk"]})
