@@ -2,6 +2,7 @@
 environment (12-factor): no `DATABASE_URL` means the embedded SQLite file, no `CELERY_BROKER_URL`
 means tasks run eagerly in-process, no `REDIS_URL` means a local-memory cache."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -328,7 +329,8 @@ CSRF_COOKIE_SAMESITE = "Lax"
 
 # --- Notifications: email, webhooks, cost thresholds (docs/notifications.md) ----------------------
 # Mail goes through Django's email backend, configured by one URL (django-environ): the default
-# prints each message on the console; `smtp+tls://user:password@host:587` sends for real.
+# prints each message on the console; an smtp+tls URL with the relay's credentials and port 587
+# sends for real (docs/notifications.md).
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Seatplan <seatplan@localhost>")
 # The address people open Seatplan at, for the links in mails.
@@ -343,8 +345,11 @@ WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=120)
 WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
 # Shares of the ceiling (percent) the projected total is watched against, and the margin (in
 # percentage points) a figure must fall back below a threshold before it can page again.
-COST_ALERT_THRESHOLDS = env.list("COST_ALERT_THRESHOLDS", default=["80", "90", "100"])
-COST_ALERT_HYSTERESIS = env("COST_ALERT_HYSTERESIS", default="2")
+# Read as decimals here, so a mistyped value stops the start rather than a cost job.
+COST_ALERT_THRESHOLDS = [
+    Decimal(p) for p in env.list("COST_ALERT_THRESHOLDS", default=["80", "90", "100"])
+]
+COST_ALERT_HYSTERESIS = Decimal(env("COST_ALERT_HYSTERESIS", default="2"))
 # httpx logs every request's URL at INFO, and a webhook URL may carry its receiver's token.
 LOGGING["loggers"].update({"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}})
 # Local hour the daily digest of email notifications is sent.
