@@ -53,6 +53,7 @@ from .leases import deliveries_claim, delivery_settle, retry_at
 log = logging.getLogger(__name__)
 
 OWNER_ROLES = (ROLLOUT_MANAGER, FINANCE)
+SWEEP_SECONDS = 60  # beat's notifications-sweep (settings.CELERY_BEAT_SCHEDULE)
 # After the first attempt fails, retries come after these waits (the schedule Standard Webhooks
 # suggests): about 27 hours in all, so an endpoint down for a day is disabled before it ends.
 RETRY_SCHEDULE = (
@@ -246,14 +247,14 @@ def webhook_deliveries_accept(events: list[Event]) -> None:
     transaction.on_commit(lambda: _queue(endpoint_ids), robust=True)
 
 
-def _queue(endpoint_ids: list[int]) -> None:
-    """Ask the workers to deliver to these endpoints. A broker outage loses nothing: the rows
-    wait in the database for beat's sweep."""
+def _queue(endpoint_ids: list[int], countdown: float = 0) -> None:
+    """Ask the workers to deliver to these endpoints (after `countdown` seconds). A broker
+    outage loses nothing: the rows wait in the database for beat's sweep."""
     from ..tasks import webhook_endpoint_deliver_task
 
     for endpoint_id in endpoint_ids:
         try:
-            webhook_endpoint_deliver_task.delay(endpoint_id)
+            webhook_endpoint_deliver_task.apply_async((endpoint_id,), countdown=countdown)
         except CACHE_AND_BROKER_ERRORS:
             log.warning("webhook delivery for endpoint %s not queued; the sweep will", endpoint_id)
             return
@@ -398,6 +399,10 @@ def _settle_failed(endpoint, delivery, result: outbound.PostResult) -> None:
     )
     if written:
         _endpoint_failed(endpoint.pk, result, now)
+        wait = (due - now).total_seconds() if due else None
+        if wait is not None and wait < SWEEP_SECONDS:
+            # Sooner than beat's next sweep: ask for the retry now, to run when it is due.
+            transaction.on_commit(lambda: _queue([endpoint.pk], countdown=wait), robust=True)
 
 
 def _endpoint_failed(endpoint_id: int, result: outbound.PostResult, now) -> None:
