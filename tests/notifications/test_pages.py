@@ -37,14 +37,21 @@ def test_add_endpoint__confirmed__secret_shown_once_then_never(manager, settings
 
     # When the form is filled in, the page first says what will happen, and adds nothing
     preview = add(client, "http://127.0.0.1:9/hook")
+    html = preview.content.decode()
     assert preview.status_code == 200
-    assert (
-        "Seatplan will POST signed messages to http://127.0.0.1:9/hook." in preview.content.decode()
-    )
+    assert "Seatplan will POST signed messages to http://127.0.0.1:9/hook." in html
     assert not WebhookEndpoint.objects.exists()
 
-    # When it is confirmed, the endpoint is added and its page shows the secret, once
-    done = add(client, "http://127.0.0.1:9/hook", confirmed=True)
+    # When the confirmation is posted as the browser would (its hidden fields), the endpoint
+    # is added and its page shows the secret, once
+    hidden: dict = {}
+    for name, value in re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', html):
+        if name == "events":
+            hidden.setdefault(name, []).append(value)
+        elif name != "csrfmiddlewaretoken":
+            hidden[name] = value
+    assert hidden["events"] == ["wave.status_changed"] and hidden["confirmed"] == "yes"
+    done = client.post("/notifications/webhooks/new/", hidden)
     endpoint = WebhookEndpoint.objects.get()
     assert done.status_code == 302 and done["Location"] == f"/notifications/webhooks/{endpoint.pk}/"
     first = client.get(done["Location"])
