@@ -4,11 +4,13 @@ Namespace `web`. Every page asks the API's role and agency-scope questions; see 
 
 from django.contrib.auth.views import LogoutView
 from django.templatetags.static import static
-from django.urls import path
+from django.urls import path, re_path
 from django.views.generic import RedirectView
 
+from agencies import views_people, views_uploads
 from agencies.views import AgencyPage, LoginPage, SeatCountsPage, home
-from licensing.views import BillingLineMark, ContractDashboard, FinanceHome
+from licensing import views_billing, views_seats
+from licensing.views import ContractDashboard, FinanceHome
 from notifications.views import (
     PreferencesPage,
     WebhookCreatePage,
@@ -18,6 +20,12 @@ from notifications.views import (
     WebhookPage,
     WebhookRedeliverPage,
 )
+from rollout.console.cohorts import CohortActivate, CohortPage, GateReopen, GateSignOff
+from rollout.console.jobs import JobBlockedCsv, JobPage, JobProgress
+from rollout.console.plan import CohortAdd, CohortChange, CohortRemove, WaveCreate, WaveUpdate
+from rollout.console.reclaim import ReclaimPage
+from rollout.console.waves import WaveActionPage, WavePage
+from rollout.services.waves import ACTIONS as WAVE_ACTIONS
 from rollout.views import TimelinePage
 
 app_name = "web"
@@ -49,14 +57,96 @@ urlpatterns = [
         ContractDashboard.as_view(http_method_names=["post"]),
         name="contract-whatif",
     ),
-    path(
-        "contracts/<int:pk>/billing/<int:line_id>/mark/",
-        BillingLineMark.as_view(),
-        name="billing-mark",
-    ),
     path("rollout/timeline/", TimelinePage.as_view(), name="timeline"),
     path("seats/", SeatCountsPage.as_view(), name="seats"),
     path("agencies/<str:code>/", AgencyPage.as_view(), name="agency"),
+    # --- Console: people and seats, uploads, billing marks, coordinators' requests -------------
+    # (wip/console-people; docs/pages.md, "Acting from a page"). Every action is a
+    # config.console.ActionPage calling the service the API calls.
+    path("people/<int:pk>/", views_people.PersonPage.as_view(), name="person"),
+    path(
+        "people/<int:pk>/request-seat/",
+        views_seats.SeatRequestPage.as_view(),
+        name="seat-request",
+    ),
+    path("seats/<int:pk>/approve/", views_seats.SeatApprove.as_view(), name="seat-approve"),
+    path("seats/<int:pk>/activate/", views_seats.SeatActivate.as_view(), name="seat-activate"),
+    path("seats/<int:pk>/override/", views_seats.SeatOverride.as_view(), name="seat-override"),
+    path("seats/<int:pk>/suspend/", views_seats.SeatSuspend.as_view(), name="seat-suspend"),
+    path(
+        "seats/<int:pk>/reactivate/",
+        views_seats.SeatReactivate.as_view(),
+        name="seat-reactivate",
+    ),
+    path("seats/<int:pk>/revoke/", views_seats.SeatRevoke.as_view(), name="seat-revoke"),
+    path(
+        "agencies/<str:code>/request-seats/",
+        views_people.AgencySeatRequest.as_view(),
+        name="agency-request-seats",
+    ),
+    path("imports/", views_uploads.ImportsPage.as_view(), name="imports"),
+    path("imports/roster/", views_uploads.RosterUploadPage.as_view(), name="import-roster"),
+    path("imports/usage/", views_uploads.UsageUploadPage.as_view(), name="import-usage"),
+    path("imports/<int:pk>/", views_uploads.ImportJobPage.as_view(), name="import-job"),
+    path(
+        "imports/<int:pk>/confirm/",
+        views_uploads.ImportConfirmPage.as_view(),
+        name="import-confirm",
+    ),
+    path(
+        "imports/<int:pk>/errors.csv",
+        views_uploads.ImportErrorsCsv.as_view(),
+        name="import-errors",
+    ),
+    path(
+        "contracts/<int:pk>/billing/<int:line_id>/mark/",
+        views_billing.BillingLineMark.as_view(),
+        name="billing-mark",
+    ),
+    path(
+        "contracts/<int:pk>/billing/<int:line_id>/undo-paid/",
+        views_billing.BillingLineUndo.as_view(),
+        name="billing-undo",
+    ),
+    # --- end of the people-and-seats console block -------------------------------------------
+]
+
+# --- Rollout console: plan, waves, gates, activation, jobs, reclamation (rollout/console/) ---
+# Every action is a config.console.ActionPage calling the service the API calls; who may open
+# what is the table in docs/pages.md.
+urlpatterns += [
+    path("rollout/waves/new/", WaveCreate.as_view(), name="wave-create"),
+    path("rollout/waves/<int:pk>/", WavePage.as_view(), name="wave"),
+    path("rollout/waves/<int:pk>/edit/", WaveUpdate.as_view(), name="wave-edit"),
+    path("rollout/waves/<int:pk>/cohorts/new/", CohortAdd.as_view(), name="cohort-add"),
+    re_path(
+        rf"^rollout/waves/(?P<pk>[0-9]+)/(?P<action>{'|'.join(WAVE_ACTIONS)})/$",
+        WaveActionPage.as_view(),
+        name="wave-action",
+    ),
+    path("rollout/cohorts/<int:pk>/", CohortPage.as_view(), name="cohort"),
+    path("rollout/cohorts/<int:pk>/edit/", CohortChange.as_view(), name="cohort-edit"),
+    path("rollout/cohorts/<int:pk>/remove/", CohortRemove.as_view(), name="cohort-remove"),
+    path(
+        "rollout/cohorts/<int:pk>/gates/<slug:kind>/sign-off/",
+        GateSignOff.as_view(),
+        name="gate-sign-off",
+    ),
+    path(
+        "rollout/cohorts/<int:pk>/gates/<slug:kind>/reopen/",
+        GateReopen.as_view(),
+        name="gate-reopen",
+    ),
+    path("rollout/cohorts/<int:pk>/activate/", CohortActivate.as_view(), name="cohort-activate"),
+    path("rollout/jobs/<int:pk>/", JobPage.as_view(), name="job"),
+    path("rollout/jobs/<int:pk>/progress/", JobProgress.as_view(), name="job-progress"),
+    path("rollout/jobs/<int:pk>/blocked.csv", JobBlockedCsv.as_view(), name="job-blocked-csv"),
+    path("rollout/reclaim/", ReclaimPage.as_view(), name="reclaim"),
+]
+# --- end of the rollout console ---
+
+# --- Notifications: email choices and webhook settings (notifications/views.py) ---------------
+urlpatterns += [
     path("notifications/", PreferencesPage.as_view(), name="notifications"),
     path("notifications/webhooks/", WebhookListPage.as_view(), name="webhooks"),
     path("notifications/webhooks/new/", WebhookCreatePage.as_view(), name="webhook-new"),

@@ -18,9 +18,20 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from . import pricing
-from .models import BillingPeriod, Contract, CostSnapshot, PriceTier, Seat, SeatEvent, UsageDay
+from .models import (
+    BillingPeriod,
+    BillingPeriodEvent,
+    Contract,
+    CostSnapshot,
+    PriceTier,
+    Seat,
+    SeatEvent,
+    UsageDay,
+)
+from .services.scheduling import cost_recompute_request
 
 
 class ViewOnlyAdminMixin:
@@ -87,7 +98,17 @@ class ContractAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "number", "vendor", "reseller", "is_active")}),
         ("Term and band", {"fields": ("start_date", "end_date", "floor_amount", "ceiling_amount")}),
-        ("Pricing", {"fields": ("tier_mode", "billing_basis", "min_billable_seats")}),
+        (
+            "Pricing",
+            {
+                "fields": (
+                    "tier_mode",
+                    "billing_basis",
+                    "min_billable_seats",
+                    "shortfall_allocation",
+                )
+            },
+        ),
         (
             "Rollout policy",
             {
@@ -101,6 +122,12 @@ class ContractAdmin(admin.ModelAdmin):
         ),
     )
     inlines = (PriceTierInline,)
+
+    # Terms and tiers move every cost figure: ask for the coalesced recompute on commit, as the
+    # services do for their own changes.
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        cost_recompute_request(contract_id=form.instance.pk)
 
 
 class SeatEventInline(admin.TabularInline):
@@ -219,7 +246,8 @@ class BillingPeriodAdmin(admin.ModelAdmin):
         "contract",
         "start",
         "end",
-        "billable_seats",
+        "billable_persons",
+        "charged_seats",
         "unit_price",
         "amount",
         "status",
@@ -235,15 +263,43 @@ class BillingPeriodAdmin(admin.ModelAdmin):
         "contract",
         "start",
         "end",
-        "billable_seats",
+        "billable_persons",
+        "charged_seats",
         "unit_price",
         "amount",
+        "unallocated_amount",
+        "explanation",
         "status",
         "status_changed_by",
         "status_changed_at",
         "created_at",
+        "record",
     )
     readonly_fields = tuple(f for f in fields if f != "status")
+
+    @admin.display(description="Record of marks")
+    def record(self, line: BillingPeriod) -> str:
+        """Every mark and undo of the line, oldest first: when, from → to, who, why."""
+        events = line.events.select_related("actor").order_by("at", "id")
+        if not events:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}: {} → {} by {}{}</li>",
+                (
+                    (
+                        timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M"),
+                        e.from_status,
+                        e.to_status,
+                        e.actor.get_username() if e.actor else "—",
+                        f" — {e.reason}" if e.reason else "",
+                    )
+                    for e in events
+                ),
+            ),
+        )
 
     def has_add_permission(self, request):
         # Periods are written by the billing job when they close.
@@ -253,9 +309,19 @@ class BillingPeriodAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
+        # A superuser may set any status here (a correction the console does not offer); it is
+        # recorded like every other mark.
         if "status" in form.changed_data:
             obj.status_changed_by = request.user
             obj.status_changed_at = timezone.now()
+            BillingPeriodEvent.objects.create(
+                line=obj,
+                from_status=form.initial.get("status", ""),
+                to_status=obj.status,
+                at=obj.status_changed_at,
+                actor=request.user,
+                reason="changed in the admin",
+            )
         super().save_model(request, obj, form, change)
 
 
@@ -292,6 +358,7 @@ class CostSnapshotAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "below_floor",
         "over_ceiling",
         "by_agency",
+        "fingerprint",
         "inputs",
         "report",
     )

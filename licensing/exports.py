@@ -201,7 +201,8 @@ def _billing_lines(filters: ExportFilters, agency_ids) -> Iterator[tuple]:
         "contract__number",
         "start",
         "end",
-        "billable_seats",
+        "billable_persons",
+        "charged_seats",
         "unit_price",
         "amount",
         "status",
@@ -209,11 +210,11 @@ def _billing_lines(filters: ExportFilters, agency_ids) -> Iterator[tuple]:
         "status_changed_at",
     )
     for row in rows.iterator(chunk_size=CHUNK):
-        yield (*row[:8], _local(row[8]))
+        yield (*row[:9], _local(row[9]))
 
 
 def _chargeback(filters: ExportFilters, agency_ids) -> Iterator[tuple]:
-    """Each started billing period's charge split across agencies by their billable seats
+    """Each started billing period's charge split across agencies by their billable persons
     (DESIGN.md rule 10), for periods starting between `since` and `until`, as of `as_of`
     (default today). A charge with no seat behind it is an "unallocated" line."""
     from agencies.models import Agency
@@ -243,7 +244,7 @@ def _chargeback(filters: ExportFilters, agency_ids) -> Iterator[tuple]:
             seats = inputs.billable.get(period.index, {})
             charge = pricing.period_charge(sum(seats.values()), inputs.terms)
             for code, amount in sorted(
-                pricing.split_chargeback(charge, seats).items(), key=lambda kv: kv[0] or "~"
+                _period_parts(charge, seats, inputs).items(), key=lambda kv: kv[0] or "~"
             ):
                 if wanted is not None and code not in wanted:
                     continue
@@ -260,6 +261,15 @@ def _chargeback(filters: ExportFilters, agency_ids) -> Iterator[tuple]:
                     charge,
                     amount,
                 )
+
+
+def _period_parts(charge, persons_by_agency, inputs) -> dict:
+    """Rule 10 (amended): the agencies' parts of a period's charge by their billable persons,
+    and the unallocated part (key None, the "unallocated" line: the central fund's share of the
+    billable minimum, or a charge with nobody behind it), as the cost report splits it."""
+    return pricing.period_chargeback(
+        charge, persons_by_agency, inputs.terms, inputs.shortfall_allocation
+    )
 
 
 KINDS: dict[str, ExportKind] = {
@@ -330,7 +340,8 @@ KINDS: dict[str, ExportKind] = {
                 "contract_number",
                 "period_start",
                 "period_end",
-                "billable_seats",
+                "billable_persons",
+                "charged_seats",
                 "unit_price",
                 "amount",
                 "status",
@@ -350,8 +361,8 @@ KINDS: dict[str, ExportKind] = {
                 "agency_code",
                 "agency_name",
                 "chargeback_code",
-                "billable_seats",
-                "period_billable_seats",
+                "billable_persons",
+                "period_billable_persons",
                 "period_charge",
                 "agency_amount",
             ),

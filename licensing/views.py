@@ -14,9 +14,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django import forms
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.generic import RedirectView, TemplateView
@@ -24,17 +22,18 @@ from django.views.generic import RedirectView, TemplateView
 from agencies.models import Agency
 from agencies.views import PageMixin, nav_context, page_contract
 from config.api.permissions import BILLING, FORECAST, READ_FIGURES, has_any_role
-from config.errors import BusinessRuleError
 from rollout.choices import OPEN_WAVE_STATUSES
 from rollout.models import Wave
 
 from . import charts
 from .cost_report import CostReport, build_report
+from .export_views import export_links
 from .forecast import CancelWave, SetQuota, ShiftWave
-from .models import BillingPeriod, Contract
+from .models import Contract
 from .pricing import TermsError
-from .selectors import contract_cost_inputs, contract_latest_snapshot
-from .services.cost import billing_period_mark, contract_forecast, today
+from .selectors import billing_lines, contract_cost_inputs
+from .services.cost import contract_cost_answer, contract_forecast, today
+from .views_billing import paid_mark_undoable
 
 
 class FinanceHome(PageMixin, RedirectView):
@@ -53,28 +52,28 @@ class FinanceHome(PageMixin, RedirectView):
 
 @dataclasses.dataclass(frozen=True)
 class Figures:
-    """What the dashboard shows: the API's cost answer (`answer`, as `CostReport.as_json`), the
-    report computed now from the same inputs (`fresh`, with the floor and ceiling crossings),
-    the report without the plan (`no_plan`), and where the answer came from."""
+    """What the dashboard shows: the API's cost answer (`answer`: the report with
+    `computed_at`, `stale` and `eligible_employees`), the report computed now from the
+    database (`fresh`, with the floor and ceiling crossings), and the report without the plan
+    (`no_plan`)."""
 
     answer: dict
     fresh: CostReport
     no_plan: CostReport
-    snapshot_at: object  # datetime of the snapshot the answer is, or None when computed now
-    snapshot_behind: bool
+
+    @property
+    def computed_at(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(self.answer["computed_at"])
 
 
 def contract_figures(contract: Contract) -> Figures:
-    """The cost figures of the dashboard, as the API would answer them now."""
-    day = today()
-    inputs = contract_cost_inputs(contract, day)
+    """The cost figures of the dashboard, as the API answers them now (a stale snapshot is
+    recomputed on the embedded default, and marked stale with a broker)."""
+    answer = contract_cost_answer(contract=contract)
+    inputs = contract_cost_inputs(contract, today())
     fresh = build_report(inputs)
     no_plan = build_report(dataclasses.replace(inputs, planned_cohorts=()))
-    snapshot = contract_latest_snapshot(contract)
-    if snapshot is not None and snapshot.as_of == day and snapshot.report:
-        answer = snapshot.report
-        return Figures(answer, fresh, no_plan, snapshot.computed_at, answer != fresh.as_json())
-    return Figures(fresh.as_json(), fresh, no_plan, None, False)
+    return Figures(answer, fresh, no_plan)
 
 
 def money(value) -> Decimal:
@@ -191,6 +190,17 @@ def curve_svg(
         "description": description,
     }
     # Two drawings of one chart: the stylesheet shows the compact one on phones only.
+    cliff = answer.get("tier_cliff")
+    if cliff:
+        terms["cliff"] = (
+            _date(cliff["period_start"]),
+            f"Tier cliff: +{cliff['seats_to_next_tier']:,} seats",
+        )
+        terms["description"] += (
+            f" A dotted rule marks {charts.day_label(_date(cliff['period_start']))}: "
+            f"{cliff['seats_to_next_tier']:,} more seats from then on would reach a cheaper "
+            f"tier and change the total by {signed_money(money(cliff['projected_total_change']))}."
+        )
     return charts.Svg(
         charts.cost_curve(series, chart_id=chart_id, **terms)
         + charts.cost_curve(series, chart_id=f"{chart_id}-compact", compact=True, **terms)
@@ -210,7 +220,7 @@ def chargeback_rows(answer: dict) -> list[dict]:
     rows = []
     for ln in sorted(lines, key=lambda x: (-money(x["amount"]), x["agency"] or "")):
         amount = money(ln["amount"])
-        label = ln["agency"] or "Unallocated (billable minimum)"
+        label = ln["agency"] or "Unallocated (central fund)"
         share = (amount / total * 100) if total else Decimal(0)
         rows.append(
             {
@@ -421,11 +431,8 @@ class ContractDashboard(PageMixin, TemplateView):
         answer = figures.answer
         headroom_dollars = money(answer["ceiling_amount"]) - figures.no_plan.projected_total
         can_forecast = has_any_role(self.request.user, FORECAST)
-        lines = list(
-            BillingPeriod.objects.filter(contract=contract)
-            .select_related("status_changed_by")
-            .order_by("start")
-        )
+        lines = billing_lines(contract)
+        user = self.request.user
         context.update(
             contract=contract,
             tiers=list(contract.tiers.all()),
@@ -438,15 +445,10 @@ class ContractDashboard(PageMixin, TemplateView):
             no_plan_total=figures.no_plan.projected_total,
             room_after_plan=money(answer["ceiling_amount"]) - money(answer["projected_total"]),
             cliff=answer["tier_cliff"],
-            cliff_saving=(
-                money(answer["tier_cliff"]["period_amount_now"])
-                - money(answer["tier_cliff"]["period_amount_at_next_tier"])
-            )
+            cliff_change=signed_money(money(answer["tier_cliff"]["projected_total_change"]))
             if answer["tier_cliff"]
             else None,
-            cliff_reach=(
-                answer["billable_seats_this_period"] + answer["tier_cliff"]["seats_to_next_tier"]
-            )
+            cliff_start=_date(answer["tier_cliff"]["period_start"])
             if answer["tier_cliff"]
             else None,
             chart=curve_svg(contract, answer, title=f"Cumulative spend of {contract.name}"),
@@ -454,35 +456,26 @@ class ContractDashboard(PageMixin, TemplateView):
             rows=period_rows(answer["periods"]),
             chargeback=chargeback_rows(answer),
             chargeback_total=sum((money(ln["amount"]) for ln in answer["by_agency"]), Decimal(0)),
-            billing_lines=lines,
+            billing_lines=[
+                {
+                    "line": line,
+                    "events": list(line.events.all()),
+                    "undoable": paid_mark_undoable(line, list(line.events.all())),
+                }
+                for line in lines
+            ],
             billing_total=sum((ln.amount for ln in lines), Decimal(0)),
-            can_mark=has_any_role(self.request.user, BILLING),
+            can_mark=has_any_role(user, BILLING),
+            billing_exports=export_links(
+                user, ("billing-lines", "billing lines", {"contract": contract.number})
+            ),
+            chargeback_exports=export_links(
+                user,
+                ("chargeback", "chargeback lines by period", {"contract": contract.number}),
+            ),
             can_forecast=can_forecast,
             api_url=f"/api/v1/contracts/{contract.pk}/cost/",
         )
         if can_forecast and "form" not in context:
             context["form"] = WhatIfForm(contract=contract)
         return context
-
-
-class BillingLineMark(PageMixin, TemplateView):
-    """Finance marks a billing line invoiced or paid (POST only), through the service."""
-
-    roles = BILLING
-    http_method_names = ["post"]
-
-    def post(self, request, pk: int, line_id: int):
-        contract = get_object_or_404(Contract, pk=pk)
-        line = get_object_or_404(BillingPeriod, pk=line_id, contract=contract)
-        status = request.POST.get("status", "")
-        try:
-            billing_period_mark(line=line, status=status, actor=request.user)
-        except BusinessRuleError as exc:
-            messages.error(request, exc.detail)
-        else:
-            messages.success(
-                request, f"The billing line of {charts.day_label(line.start)} is now {status}."
-            )
-        return HttpResponseRedirect(
-            reverse("web:contract", kwargs={"pk": contract.pk}) + "#billing"
-        )

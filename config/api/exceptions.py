@@ -63,7 +63,11 @@ def api_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every handled error in the one shape; anything else is a bug
     and stays a 500 (logged by Django without the request's credentials)."""
     if isinstance(exc, BusinessRuleError):
-        return Response(error_body(exc.code, exc.detail), status=status.HTTP_409_CONFLICT)
+        # The figures behind the refusal (headroom, quota, ceiling, failing gates, ...) as
+        # fields, so a client need not parse the sentence.
+        return Response(
+            error_body(exc.code, exc.detail, dict(exc.context)), status=status.HTTP_409_CONFLICT
+        )
     if isinstance(exc, TermsError):
         return Response(
             error_body("invalid_terms", f"The contract's price terms cannot be used: {exc}"),

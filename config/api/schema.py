@@ -9,14 +9,14 @@ from __future__ import annotations
 from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiResponse
 
-from .serializers import ErrorSerializer
+from .serializers import ErrorSerializer, RefusalSerializer
 
 _ERRORS = {
     "400": "Bad input: `fields` names each offending field or parameter.",
     "401": "No credentials, or an API key that is unknown, revoked or expired.",
     "403": "Your role may not do this.",
     "404": "No such object, or not one your agencies may see; or a page past the end.",
-    "409": "A business rule refused the action; `code` says which.",
+    "409": "A business rule refused the action; `code` says which, `fields` its figures.",
     "415": "The body is not JSON.",
     "429": "Too many requests; retry after the `Retry-After` seconds.",
 }
@@ -44,8 +44,9 @@ class AutoSchema(openapi.AutoSchema):
         responses = super()._get_response_bodies(direction)
         for code in self._error_codes():
             if code not in responses:
+                body = RefusalSerializer if code == "409" else ErrorSerializer
                 responses[code] = self._get_response_for_code(
-                    OpenApiResponse(ErrorSerializer, description=_ERRORS[code]),
+                    OpenApiResponse(body, description=_ERRORS[code]),
                     code,
                     direction=direction,
                 )

@@ -35,6 +35,21 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
+class RefusalSerializer(serializers.Serializer):
+    """A business refusal (409): the error shape, with the figures behind it as `fields`."""
+
+    code = serializers.CharField(
+        help_text="The rule that refused: `ceiling_reached`, `contract_ended`, `quota_full`, "
+        "`held_for_bargaining`, `invalid_transition`, `gates_failing`, `wave_not_planned`, …"
+    )
+    detail = serializers.CharField(help_text="One sentence for a person, with the figures.")
+    fields = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text="The figures behind the refusal, by name (e.g. `headroom_seats`, "
+        "`ceiling_amount`, `seat_quota`, `current_status`, `failing`); empty when it has none.",
+    )
+
+
 @extend_schema_field({"type": "string", "format": "date", "pattern": DATE_PATTERN})
 class StrictDateField(serializers.Field):
     """A calendar day written exactly as YYYY-MM-DD, between 2000-01-01 and 2199-12-31."""

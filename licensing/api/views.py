@@ -34,8 +34,13 @@ from config.api.permissions import (
 from config.api.serializers import validated
 
 from ..models import BillingPeriod, Contract, Seat, SeatEvent, UsageDay
-from ..selectors import contract_latest_snapshot
-from ..services.cost import billing_period_mark, contract_cost_report, contract_forecast, today
+from ..services.cost import (
+    billing_period_mark,
+    billing_period_undo_paid,
+    contract_cost_answer,
+    contract_forecast,
+    today,
+)
 from ..services.seats import (
     seat_activate,
     seat_approve,
@@ -50,8 +55,9 @@ from .serializers import (
     AsOfQuerySerializer,
     BillingMarkInputSerializer,
     BillingPeriodSerializer,
+    BillingUndoInputSerializer,
     ContractSerializer,
-    CostReportSerializer,
+    CostAnswerSerializer,
     ForecastInputSerializer,
     ForecastReportSerializer,
     SeatActionInputSerializer,
@@ -82,26 +88,25 @@ class ContractViewSet(ApiMethodsMixin, viewsets.ReadOnlyModelViewSet):
         "cost": READ_FIGURES,
         "periods": READ_FIGURES,
         "mark_period": BILLING,
+        "undo_paid": BILLING,
         "forecast": FORECAST,
     }
 
     @extend_schema(
         summary="The contract's cost as of a day",
         parameters=[AsOfQuerySerializer],
-        responses={200: CostReportSerializer},
+        responses={200: CostAnswerSerializer},
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def cost(self, request, pk=None):
         """Spend to date, projection, band position, headroom, chargeback and tier cliff, as
-        `recompute_costs --json` prints them. Without `as_of`, today's latest snapshot answers
-        when there is one (the cost job keeps it fresh); otherwise the report is computed."""
+        `recompute_costs --json` prints them, with `computed_at`, `stale` (an input changed
+        since) and `eligible_employees`. Without `as_of` the latest snapshot answers; a stale
+        one is recomputed at once on a setup without a broker, and otherwise served marked
+        stale while the recompute it asks for runs. With `as_of` the report is computed."""
         contract = self.get_object()
         as_of = validated(AsOfQuerySerializer, request, data=request.query_params).get("as_of")
-        if as_of is None:
-            snapshot = contract_latest_snapshot(contract)
-            if snapshot is not None and snapshot.as_of == today() and snapshot.report:
-                return Response(snapshot.report)
-        return Response(contract_cost_report(contract=contract, as_of=as_of).as_json())
+        return Response(contract_cost_answer(contract=contract, as_of=as_of))
 
     @extend_schema(
         summary="The contract's closed billing lines",
@@ -109,8 +114,10 @@ class ContractViewSet(ApiMethodsMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def periods(self, request, pk=None):
-        """One line per closed billing period (billable seats, unit price, amount, status),
-        written by the nightly job; finance marks them invoiced and paid."""
+        """One line per closed billing period (billable persons, charged seats, unit price or
+        "graduated", amount, the part booked to the central fund, a one-line explanation,
+        status), written by the first recompute that sees the period over; finance marks them
+        invoiced and paid."""
         contract = self.get_object()
         lines = BillingPeriod.objects.filter(contract=contract).select_related("status_changed_by")
         return Response(BillingPeriodSerializer(lines.order_by("start"), many=True).data)
@@ -136,6 +143,31 @@ class ContractViewSet(ApiMethodsMixin, viewsets.ReadOnlyModelViewSet):
         line = get_object_or_404(BillingPeriod, pk=period_id, contract=contract)
         data = validated(BillingMarkInputSerializer, request)
         line = billing_period_mark(line=line, status=data["status"], actor=request.user)
+        return Response(BillingPeriodSerializer(line).data)
+
+    @extend_schema(
+        summary='Undo a mistaken "paid" mark on the day it was made',
+        parameters=[
+            OpenApiParameter(
+                "period_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Line id."
+            )
+        ],
+        request=BillingUndoInputSerializer,
+        responses={200: BillingPeriodSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"periods/(?P<period_id>[0-9]{1,18})/undo-paid",
+        filter_backends=[],
+    )
+    def undo_paid(self, request, pk=None, period_id=None):
+        """The line returns to the status it had before it was marked paid; the undo is
+        recorded with its reason. Refused (409 `undo_too_late`) after the day of the mark."""
+        contract = self.get_object()
+        line = get_object_or_404(BillingPeriod, pk=period_id, contract=contract)
+        data = validated(BillingUndoInputSerializer, request)
+        line = billing_period_undo_paid(line=line, actor=request.user, reason=data["reason"])
         return Response(BillingPeriodSerializer(line).data)
 
     @extend_schema(
