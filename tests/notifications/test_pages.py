@@ -53,7 +53,10 @@ def test_add_endpoint__confirmed__secret_shown_once_then_never(manager, settings
     assert hidden["events"] == ["wave.status_changed"] and hidden["confirmed"] == "yes"
     done = client.post("/notifications/webhooks/new/", hidden)
     endpoint = WebhookEndpoint.objects.get()
-    assert done.status_code == 302 and done["Location"] == f"/notifications/webhooks/{endpoint.pk}/"
+    assert (
+        done.status_code == 302
+        and done["Location"] == f"/notifications/webhooks/{endpoint.pk}/#main"
+    )
     first = client.get(done["Location"])
     assert endpoint.secret in first.content.decode()
     assert first["Cache-Control"] == "no-store"
@@ -109,7 +112,7 @@ def test_edit_and_delete__through_their_pages(manager, settings):
 
     delete = f"/notifications/webhooks/{endpoint.pk}/delete/"
     assert "This cannot be undone." in client.post(delete).content.decode()
-    assert client.post(delete, {"confirmed": "yes"})["Location"] == "/notifications/webhooks/"
+    assert client.post(delete, {"confirmed": "yes"})["Location"] == "/notifications/webhooks/#main"
     assert not WebhookEndpoint.objects.exists()
 
 
@@ -143,7 +146,7 @@ def test_preferences__coordinator__agency_types_only_and_saved(coordinator_of):
     )
 
     assert "Wave status changed" in page and "Cost threshold crossed" not in page
-    assert saved.status_code == 302 and saved["Location"] == "/notifications/"
+    assert saved.status_code == 302 and saved["Location"] == "/notifications/#main"
     assert dict(EmailSubscription.objects.values_list("event_type", "mode")) == {
         "wave.status_changed": "immediate",
         "job.finished": "digest",
