@@ -9,6 +9,7 @@ subject (an import's is a file name), no error text (a row error can quote a per
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -17,6 +18,8 @@ from django.utils import timezone
 from .choices import JobKind
 from .models import Event, Job
 from .outbox import events_emit
+
+log = logging.getLogger(__name__)
 
 JOB_FINISHED = "job.finished"
 IMPORT_FINISHED = "import.finished"
@@ -99,7 +102,20 @@ def job_finish(job: Job, *, status: str, fields: Iterable[str] = ()) -> Job:
     """End `job` with `status` (succeeded or failed): stamp `finished_at`, save `status`,
     `finished_at` and the other `fields` the caller set (outcome, errors, counters), and write
     `job.finished` (and `import.finished` for an import) in the same transaction, unless the
-    job is a dry run."""
+    job is a dry run.
+
+    A run ends once: every run begins with `finished_at` cleared, so a row found already ended
+    (under its lock) was ended by another delivery of the same run (a job handed on after its
+    worker stalled); that end stands, and this one writes nothing."""
+    ended = (
+        Job.objects.select_for_update()
+        .filter(pk=job.pk)
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    if ended is not None:
+        log.warning("job %s already ended at %s; this end is dropped", job.pk, ended)
+        return job
     job.status = status
     job.finished_at = timezone.now()
     job.save(update_fields=sorted({"status", "finished_at", *fields}))

@@ -135,7 +135,7 @@ class ContractViewSet(ApiMethodsMixin, viewsets.ReadOnlyModelViewSet):
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"periods/(?P<period_id>[0-9]{1,18})/mark",
+        url_path=r"periods/(?P<period_id>[^/.]+)/mark",
         filter_backends=[],
     )
     def mark_period(self, request, pk=None, period_id=None):
@@ -158,7 +158,7 @@ class ContractViewSet(ApiMethodsMixin, viewsets.ReadOnlyModelViewSet):
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"periods/(?P<period_id>[0-9]{1,18})/undo-paid",
+        url_path=r"periods/(?P<period_id>[^/.]+)/undo-paid",
         filter_backends=[],
     )
     def undo_paid(self, request, pk=None, period_id=None):
@@ -200,11 +200,6 @@ SEAT_ACTIONS = {
 
 
 def _seat_action(name: str, service, input_serializer):
-    @extend_schema(
-        summary=SEAT_ACTIONS[name],
-        request=input_serializer,
-        responses={200: SeatSerializer},
-    )
     def act(self, request, pk=None):
         seat = self.get_object()
         data = validated(input_serializer, request)
@@ -213,7 +208,11 @@ def _seat_action(name: str, service, input_serializer):
 
     act.__name__ = name
     act.__doc__ = service.__doc__
-    return action(detail=True, methods=["post"], url_path=name, filter_backends=[])(act)
+    # extend_schema goes on top of action, or drf-spectacular drops the request body.
+    routed = action(detail=True, methods=["post"], url_path=name, filter_backends=[])(act)
+    return extend_schema(
+        summary=SEAT_ACTIONS[name], request=input_serializer, responses={200: SeatSerializer}
+    )(routed)
 
 
 @extend_schema_view(

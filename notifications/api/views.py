@@ -117,7 +117,7 @@ DELIVERY_ID = OpenApiParameter(
     list=extend_schema(summary="Your webhook endpoints"),
     retrieve=extend_schema(summary="One of your webhook endpoints"),
 )
-class WebhookViewSet(viewsets.GenericViewSet):
+class WebhookViewSet(ApiMethodsMixin, viewsets.GenericViewSet):
     """Webhook endpoints, each seen and managed by its owner only (another person's answers
     404). Messages follow the Standard Webhooks specification; see docs/notifications.md."""
 

@@ -27,18 +27,28 @@ from core.models import Event
 from core.outbox import events_emit
 from rollout.gates import cohort_gates
 from rollout.models import Cohort
-from rollout.selectors import cohorts_open, cohorts_readiness
 
 from ..catalog import COHORT_GATES_PASSED
 from ..models import CohortGateState
 
 
+def _selectors():
+    """rollout.selectors, imported when first used: it imports rollout.services, whose modules
+    import rollout.selectors back, so importing it first while this module loads (the roster
+    import loads this module, and the admin loads the roster import) would meet it half-made."""
+    from rollout import selectors
+
+    return selectors
+
+
 def _verdicts(cohort_ids: list[int] | None) -> dict[int, tuple[bool, object]]:
-    cohorts = cohorts_open()
+    selectors = _selectors()
+    cohorts = selectors.cohorts_open()
     if cohort_ids is not None:
         cohorts = cohorts.filter(pk__in=cohort_ids)
     return {
-        r.cohort_id: (all(g.is_met for g in cohort_gates(r)), r) for r in cohorts_readiness(cohorts)
+        r.cohort_id: (all(g.is_met for g in cohort_gates(r)), r)
+        for r in selectors.cohorts_readiness(cohorts)
     }
 
 
@@ -50,6 +60,7 @@ def cohort_gates_observe(*, cohort_ids: Iterable[int] | None = None) -> list[Eve
     ids = sorted(set(cohort_ids)) if cohort_ids is not None else None
     if ids is not None and not ids:
         return []
+    cohorts_open = _selectors().cohorts_open
     open_ids = list(
         (cohorts_open() if ids is None else cohorts_open().filter(pk__in=ids))
         .order_by("pk")

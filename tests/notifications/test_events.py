@@ -337,3 +337,23 @@ def test_events__rolled_back_cause__nothing_written(roles):
         raise RuntimeError("the caller failed after the pause")
 
     assert events("wave.status_changed") == []
+
+
+def test_job_finish__same_run_ended_twice__one_end_and_one_event(roles):
+    # Given a running job ended by one delivery
+    from django.utils import timezone
+
+    from core.jobs import job_finish
+
+    job = Job.objects.create(kind="reclaim", status="running", started_at=timezone.now())
+    job_finish(job, status="succeeded")
+
+    # When a second delivery of the same run (handed on after a stall) ends it too
+    late = Job.objects.get(pk=job.pk)
+    late.errors = [{"code": "error"}]
+    job_finish(late, status="failed", fields=["errors"])
+
+    # Then the first end stands and the world heard of it once
+    job.refresh_from_db()
+    assert (job.status, job.errors) == ("succeeded", [])
+    assert len(events("job.finished")) == 1

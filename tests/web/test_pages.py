@@ -366,12 +366,14 @@ def test_timeline__wave_last_change__who_and_why_shown(login, world, users):
 
 
 def test_timeline__personal_calendar_link__works_without_signing_in(login, world, client):
-    # Given the coordinator's timeline page, which shows them their personal calendar link
-    html = login(AGENCY_COORDINATOR).get(reverse("web:timeline")).content.decode()
+    # Given the coordinator's timeline page, where they make their private calendar link
+    client = login(AGENCY_COORDINATOR)
+    assert client.post(reverse("rollout:calendar-link")).status_code == 302
+    html = client.get(reverse("web:timeline")).content.decode()
     start = html.index('id="calendar-link"')
     value = html[html.index('value="', start) + 7 :]
     link = value[: value.index('"')].replace("&amp;", "&")
-    assert link.startswith("http://testserver/rollout/calendar.ics?user=")
+    assert link.startswith("http://testserver/rollout/calendar.ics?token=")
 
     # When a calendar app, not signed in, fetches it
     client.logout()
