@@ -110,6 +110,8 @@ def nav_context(request, current: str) -> dict:
         links.append(("finance", reverse("web:finance"), "Finance"))
     links.append(("timeline", reverse("web:timeline"), "Rollout timeline"))
     links.append(("seats", reverse("web:seats"), "Seat counts"))
+    if has_any_role(user, (ROLLOUT_MANAGER, FINANCE)):
+        links.append(("vendor", reverse("vendor:home"), "Vendor"))
     return {
         "nav_links": links,
         "nav_current": current,

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("agencies.api.urls")),
     path("", include("rollout.api.urls")),
     path("", include("licensing.api.urls")),
+    path("", include("vendor.api.urls")),
     path("health", HealthView.as_view(), name="health"),
     path("exports/", include("config.export_urls")),
 ]
@@ -18,6 +19,7 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("rollout/", include("rollout.urls")),
+    path("vendor/", include("vendor.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -216,6 +216,8 @@ SPECTACULAR_SETTINGS = {
         "BillingBasisEnum": "licensing.choices.BillingBasis",
         "BargainingStatusEnum": "agencies.choices.BargainingStatus",
         "EmploymentStatusEnum": "agencies.choices.EmploymentStatus",
+        "ProvisioningStateEnum": "vendor.choices.ProvisioningState",
+        "ProvisioningOperationEnum": "vendor.choices.Operation",
     },
 }
 
