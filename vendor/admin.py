@@ -23,6 +23,12 @@ class VendorConnectionForm(forms.ModelForm):
     """The token is write-only: the field is always shown empty, a new value replaces the stored
     one, and an empty one keeps it (a connection needs one to be saved the first time)."""
 
+    base_url = forms.URLField(
+        max_length=500,
+        assume_scheme="https",
+        label="Base URL",
+        help_text=VendorConnection._meta.get_field("base_url").help_text,
+    )
     token = forms.CharField(
         required=False,
         strip=True,

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 from scim2_client import BaseSyncSCIMClient, RequestNetworkException, SCIMClientException
 from scim2_models import (
     Email,
@@ -283,14 +284,22 @@ class Directory:
         return [_user(resource) for resource in _listed(page)]
 
     def _create(self, person: Person) -> VendorUser:
-        user = VendorUserModel(
-            user_name=person.user_name,
-            external_id=person.external_id or None,
-            display_name=person.display_name or None,
-            name=Name(given_name=person.given_name or None, family_name=person.family_name or None),
-            emails=[Email(value=person.user_name, type=Email.Type.work, primary=True)],
-            active=True,
-        )
+        try:
+            user = VendorUserModel(
+                user_name=person.user_name,
+                external_id=person.external_id or None,
+                display_name=person.display_name or None,
+                name=Name(
+                    given_name=person.given_name or None, family_name=person.family_name or None
+                ),
+                emails=[Email(value=person.user_name, type=Email.Type.work, primary=True)],
+                active=True,
+            )
+        except ValidationError as exc:
+            problems = "; ".join(error["msg"] for error in exc.errors()[:3])
+            raise VendorRefused(
+                f"Seatplan cannot send this user to the vendor: {problems}."
+            ) from None
         return _user(self._call(lambda: self._scim.create(user)))
 
     def _activate(self, user: VendorUser, *, adopted: bool) -> Outcome:

@@ -25,7 +25,7 @@ from .selectors import contracts_connected
 from .services.provisioning import (
     DRAIN_SCHEDULED_KEY,
     provisioning_drain,
-    provisioning_next_due,
+    provisioning_next_run,
 )
 from .services.reconcile import contract_reconcile
 
@@ -68,7 +68,7 @@ def _continue(*, more_due: bool) -> None:
     if more_due:
         provision_seats_task.apply_async()
         return
-    due = provisioning_next_due()
+    due = provisioning_next_run()
     if due is None:
         return
     wait = (due - timezone.now()).total_seconds()

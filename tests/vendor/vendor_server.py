@@ -2,8 +2,10 @@
 check), served over HTTP on 127.0.0.1 on a port chosen at run time.
 
 Between the socket and scim2-server sits `Gate`, a small WSGI layer of our own that plays what
-scim2-server cannot: it answers `429 Too Many Requests` with a `Retry-After` when told to, and can
-stop the whole server right after the nth user it created (an outage in the middle of a cohort).
+scim2-server cannot: it answers `429 Too Many Requests` with a `Retry-After` when told to; it can
+stop the whole server right after the nth user it created (an outage in the middle of a cohort);
+it can lose the answer to a create the server carried out (a proxy's 502 after the fact); and it
+can hide users from the next searches (a vendor whose search index lags its writes).
 It also records every request (method, path, status), so a test can count what reached the vendor.
 
 `stop()` closes the listening socket (connections are refused, as from a dead host) and
@@ -13,6 +15,7 @@ data, as a real one would.
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 import threading
@@ -53,6 +56,9 @@ class Gate:
         self.seen: list[Seen] = []
         self.throttle: list[str] = []  # Retry-After values of the next 429s to answer
         self.stop_after_creates: int | None = None
+        self.lose_create_answers = 0  # the next n creates are carried out, then answered 502
+        self.hide_searches = 0  # the next n searches find nobody
+        self.refuse: dict[str, str] = {}  # userName → the vendor's 400 detail for its create
         self.creates = 0
 
     def __call__(self, environ, start_response):
@@ -74,16 +80,55 @@ class Gate:
             )
             return [body]
 
+        if (
+            method == "GET"
+            and path.endswith("/Users")
+            and "filter" in environ.get("QUERY_STRING", "")
+        ):
+            with self.lock:
+                hide = self.hide_searches > 0
+                self.hide_searches -= hide
+            if hide:
+                self._saw(method, path, 200)
+                body = json.dumps(
+                    {
+                        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                        "totalResults": 0,
+                        "Resources": [],
+                        "startIndex": 1,
+                        "itemsPerPage": 0,
+                    }
+                ).encode()
+                start_response("200 OK", [("Content-Type", "application/scim+json")])
+                return [body]
+
         status_seen = []
 
         def recording_start_response(status, headers, exc_info=None):
             status_seen.append(int(status.split()[0]))
             return start_response(status, headers, exc_info)
 
+        created = method == "POST" and path.endswith("/Users")
+        if created and self.refuse:
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(size)
+            environ["wsgi.input"] = io.BytesIO(raw)
+            detail = self.refuse.get(json.loads(raw or b"{}").get("userName", ""))
+            if detail:
+                self._saw(method, path, 400)
+                return _scim_error(start_response, "400 Bad Request", "invalidValue", detail)
+        with self.lock:
+            lose = created and self.lose_create_answers > 0
+            self.lose_create_answers -= lose
+        if lose:
+            list(self.app(environ, lambda status, headers, exc_info=None: None))
+            self._saw(method, path, 502)
+            start_response("502 Bad Gateway", [("Content-Type", "text/html")])
+            return [b"<html><body>Bad gateway</body></html>"]
         body = list(self.app(environ, recording_start_response))
         status = status_seen[0] if status_seen else 0
         self._saw(method, path, status)
-        if method == "POST" and path.endswith("/Users") and status == 201:
+        if created and status == 201:
             with self.lock:
                 self.creates += 1
                 limit = self.stop_after_creates
@@ -98,6 +143,17 @@ class Gate:
     def _saw(self, method: str, path: str, status: int) -> None:
         with self.lock:
             self.seen.append(Seen(method, path, status))
+
+
+def _scim_error(start_response, status: str, scim_type: str, detail: str):
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "status": status.split()[0],
+        "scimType": scim_type,
+        "detail": detail,
+    }
+    start_response(status, [("Content-Type", "application/scim+json")])
+    return [json.dumps(body).encode()]
 
 
 class VendorServer:

@@ -42,7 +42,7 @@ from licensing.choices import SeatStatus
 from licensing.models import Contract, Seat
 
 from ..choices import Operation, ProvisioningState
-from ..models import ProvisioningIntent, SeatProvisioning
+from ..models import ProvisioningIntent, SeatProvisioning, VendorCircuit
 from ..rules import operation_for, retry_delay
 from ..scim import (
     Directory,
@@ -344,7 +344,9 @@ def _push_batch(
             conn.endpoint, Breaker(conn.endpoint)
         )
         if not breaker.allows():
-            results.append(_Result(claim, "release", not_before=breaker.resumes_at()))
+            # Still due: the circuit, not the seat, decides when the vendor is called again,
+            # so closing it (cooldown over, or by hand) makes every waiting seat go at once.
+            results.append(_Result(claim, "release"))
             continue
         seat = seats[claim.seat_id]
         person_seats = live_people.get((seat.contract_id, seat.employee_id), set())
@@ -414,9 +416,9 @@ def _push_one(
         else:
             outcome = directory.ensure_absent(person, known_id=known)
     except VendorRateLimited as exc:
-        until = breaker.paused(exc.retry_after, exc.detail)
+        breaker.paused(exc.retry_after, exc.detail)
         log.info("vendor endpoint paused %.0f s (429); seat %s waits", exc.retry_after, seat.pk)
-        return _Result(claim, "release", operation=operation, not_before=until)
+        return _Result(claim, "release", operation=operation)
     except VendorUnavailable as exc:
         opened = breaker.failed(exc.detail)
         attempts = claim.attempts + 1
@@ -436,9 +438,22 @@ def _push_one(
             give_up=give_up,
         )
     except VendorRefused as exc:
-        breaker.succeeded()  # it answered: the endpoint is up
-        log.warning("seat %s push refused by the vendor (status %s)", seat.pk, exc.status)
+        if exc.status is not None:
+            breaker.succeeded()  # it answered: the endpoint is up
+        log.warning("seat %s push refused (vendor status %s)", seat.pk, exc.status)
         return _Result(claim, "refused", operation=operation, detail=exc.detail)
+    except Exception:
+        # A bug of ours (or the library's) with this one seat must not strand the batch's
+        # leases: the seat fails, visibly, and the others go on. The traceback is logged;
+        # it carries no token (the client holds it in a header object, not in messages).
+        log.exception("seat %s push failed unexpectedly", seat.pk)
+        return _Result(
+            claim,
+            "refused",
+            operation=operation,
+            detail="Seatplan failed to push this seat (an error on Seatplan's side, logged); "
+            "retry it once fixed.",
+        )
     breaker.succeeded()
     return _Result(claim, "ok", outcome=outcome, operation=operation)
 
@@ -452,9 +467,7 @@ def _record(results: list[_Result], report: DrainReport) -> None:
             claim = result.claim
             current = SeatProvisioning.objects.filter(pk=claim.pk, version=claim.version)
             if result.kind == "release":
-                SeatProvisioning.objects.filter(pk=claim.pk).update(
-                    claimed_until=None, next_attempt_at=result.not_before or now
-                )
+                SeatProvisioning.objects.filter(pk=claim.pk).update(claimed_until=None)
                 continue
             if result.operation != Operation.NOTHING:
                 report.pushed += 1
@@ -497,11 +510,21 @@ def _record(results: list[_Result], report: DrainReport) -> None:
                 SeatProvisioning.objects.filter(pk=claim.pk).update(claimed_until=None)
 
 
-def provisioning_next_due() -> dt.datetime | None:
-    """When the next pending seat falls due (None when nothing waits)."""
-    return (
-        SeatProvisioning.objects.filter(state=ProvisioningState.PENDING)
+def provisioning_next_run() -> dt.datetime | None:
+    """When a drain could next push something: the next backoff to end, or the next circuit to
+    cool down or pause to end while seats wait. None when nothing waits; a past moment when
+    seats are due now (a run already has them)."""
+    now = timezone.now()
+    pending = SeatProvisioning.objects.filter(state=ProvisioningState.PENDING)
+    if not pending.exists():
+        return None
+    later = (
+        pending.filter(next_attempt_at__gt=now)
         .order_by("next_attempt_at")
         .values_list("next_attempt_at", flat=True)
         .first()
     )
+    moments = [later] if later else []
+    waiting = VendorCircuit.objects.filter(Q(open_until__gt=now) | Q(paused_until__gt=now))
+    moments += [circuit.waits_until(now) for circuit in waiting]
+    return min((m for m in moments if m is not None), default=None)
