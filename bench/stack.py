@@ -598,7 +598,7 @@ class Stack:
                 "config",
                 "worker",
                 "-Q",
-                "default,costs,bulk",
+                "default,costs,bulk,vendor",
                 "--pool",
                 "prefork",
                 "--concurrency",

@@ -34,7 +34,7 @@ def test_cohort_activation__vendor_stops_midway_and_restarts__every_intent_deliv
     settings.VENDOR_RETRY_BASE_SECONDS = 0
     Employee.objects.bulk_create(EmployeeFactory.build_batch(1000, agency=cohort.agency))
     monkeypatch.setattr(activation, "BATCH_SIZE", 100)
-    vendor.gate.stop_after_creates = 350
+    vendor.gate.stop_after(350)
 
     # When the cohort is activated
     job = cohort_activate(cohort=cohort)

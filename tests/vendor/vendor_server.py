@@ -140,6 +140,11 @@ class Gate:
                 threading.Thread(target=self.server.stop, daemon=True).start()
         return body
 
+    def stop_after(self, creates: int) -> None:
+        """Stop the server right after it has created `creates` more users."""
+        with self.lock:
+            self.stop_after_creates = self.creates + creates
+
     def _saw(self, method: str, path: str, status: int) -> None:
         with self.lock:
             self.seen.append(Seen(method, path, status))
