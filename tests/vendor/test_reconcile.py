@@ -87,7 +87,7 @@ def test_reconcile__revoked_seat_still_active_in_vendor__shadow_priced_at_the_cu
     PriceTier.objects.create(contract=contract, min_seats=2, max_seats=None, unit_price_monthly=11)
     contract.min_billable_seats = 0
     contract.save()
-    first, second = _activated(cohort, contract, 2)
+    first, _ = _activated(cohort, contract, 2)
     # and a revoked seat whose user someone re-added by hand in the vendor
     revoked = seat_revoke(seat=first)
     vendor.add_user(revoked.employee.email, external_id=revoked.employee.employee_number)
