@@ -289,6 +289,8 @@ VENDOR_SCIM_TOKEN = env("VENDOR_SCIM_TOKEN", default="")
 VENDOR_SCIM_REVOKE_ACTION = env("VENDOR_SCIM_REVOKE_ACTION", default="delete")
 # Seconds a SCIM call may take (connect, read) before it counts as the vendor being down.
 VENDOR_SCIM_TIMEOUT = env.float("VENDOR_SCIM_TIMEOUT", default=10.0)
+# Calls a provisioning run keeps in flight at once (each seat's own calls stay in order).
+VENDOR_SCIM_CONCURRENCY = env.int("VENDOR_SCIM_CONCURRENCY", default=4)
 # Retries: a seat's nth failed try waits base × 2^(n-1) seconds (capped). A seat is `failed` when
 # the vendor refuses it (a 4xx with its message) or after VENDOR_MAX_ATTEMPTS failed tries while
 # the vendor otherwise answers; while the vendor is down it stays `pending`, never failed.

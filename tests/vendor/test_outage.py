@@ -46,9 +46,11 @@ def test_cohort_activation__vendor_stops_midway_and_restarts__every_intent_deliv
     assert not vendor.running
     circuit = VendorCircuit.objects.get(endpoint=vendor.url)
     assert circuit.is_open() and circuit.openings >= 1
-    assert len(vendor.users()) == 350
-    waiting = SeatProvisioning.objects.filter(state="pending").count()
-    assert waiting == 650
+    # (creates already in flight when it died finish: a few calls go out at once)
+    created = len(vendor.users())
+    assert 350 <= created < 350 + settings.VENDOR_SCIM_CONCURRENCY
+    assert SeatProvisioning.objects.filter(state="provisioned").count() == created
+    assert SeatProvisioning.objects.filter(state="pending").count() == 1000 - created
     assert not SeatProvisioning.objects.filter(state="failed").exists()
     assert ProvisioningIntent.objects.count() == 1000
 

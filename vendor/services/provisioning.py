@@ -28,6 +28,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -330,6 +331,9 @@ def _push_batch(
     breakers: dict[str, Breaker],
     directories: dict[tuple[str, str], Directory],
 ) -> list[_Result]:
+    """Push one claimed batch: the database is read before and written after, in this thread;
+    the calls themselves go out `VENDOR_SCIM_CONCURRENCY` at a time (a seat appears once in a
+    batch, so its own calls stay in order)."""
     seats = {
         seat.pk: seat
         for seat in Seat.objects.filter(pk__in=[c.seat_id for c in claims]).select_related(
@@ -337,17 +341,13 @@ def _push_batch(
         )
     }
     live_people = _people_with_live_seats(seats.values())
-    results = []
+    results: dict[int, _Result] = {}
+    work = []
     for claim in claims:
         conn = connections[claim.contract_id]
-        breaker = breakers.get(conn.endpoint) or breakers.setdefault(
-            conn.endpoint, Breaker(conn.endpoint)
-        )
-        if not breaker.allows():
-            # Still due: the circuit, not the seat, decides when the vendor is called again,
-            # so closing it (cooldown over, or by hand) makes every waiting seat go at once.
-            results.append(_Result(claim, "release"))
-            continue
+        if conn.endpoint not in breakers:
+            breakers[conn.endpoint] = Breaker(conn.endpoint)
+        breaker = breakers[conn.endpoint]
         seat = seats[claim.seat_id]
         person_seats = live_people.get((seat.contract_id, seat.employee_id), set())
         other_live = bool(person_seats - {seat.pk})
@@ -361,7 +361,7 @@ def _push_batch(
                 else f"Nothing to do for a {seat.status} seat."
             )
             outcome = Outcome(claim.vendor_user_id, None, words)
-            results.append(_Result(claim, "ok", outcome=outcome, operation=operation))
+            results[claim.pk] = _Result(claim, "ok", outcome=outcome, operation=operation)
             continue
         key = (conn.endpoint, conn.token)
         if key not in directories:
@@ -370,10 +370,31 @@ def _push_batch(
                     base_url=conn.endpoint, token=conn.token, timeout=settings.VENDOR_SCIM_TIMEOUT
                 )
             except VendorRefused as exc:
-                results.append(_Result(claim, "refused", operation=operation, detail=exc.detail))
+                results[claim.pk] = _Result(
+                    claim, "refused", operation=operation, detail=exc.detail
+                )
                 continue
-        results.append(_push_one(claim, seat, operation, directories[key], breaker))
-    return results
+        work.append((claim, seat, operation, directories[key], breaker))
+
+    def push(item) -> _Result:
+        claim, seat, operation, directory, breaker = item
+        if not breaker.allows():
+            # Still due: the circuit, not the seat, decides when the vendor is called again,
+            # so closing it (cooldown over, or by hand) makes every waiting seat go at once.
+            return _Result(claim, "release")
+        return _push_one(claim, seat, operation, directory, breaker)
+
+    workers = max(1, min(settings.VENDOR_SCIM_CONCURRENCY, len(work)))
+    if workers == 1:
+        pushed = [push(item) for item in work]
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vendor-push") as pool:
+            pushed = list(pool.map(push, work))
+    for result in pushed:
+        results[result.claim.pk] = result
+    for breaker in breakers.values():
+        breaker.flush()
+    return [results[claim.pk] for claim in claims]
 
 
 def _people_with_live_seats(seats: Iterable[Seat]) -> dict[tuple[int, int], set[int]]:
@@ -422,7 +443,9 @@ def _push_one(
     except VendorUnavailable as exc:
         opened = breaker.failed(exc.detail)
         attempts = claim.attempts + 1
-        give_up = not opened and attempts >= settings.VENDOR_MAX_ATTEMPTS
+        # A seat fails for good only while the vendor otherwise answers: during an outage (the
+        # circuit open, by this failure or another thread's) it waits, however long.
+        give_up = not breaker.stopped and attempts >= settings.VENDOR_MAX_ATTEMPTS
         wait = retry_delay(
             attempts,
             base=settings.VENDOR_RETRY_BASE_SECONDS,
