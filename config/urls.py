@@ -19,7 +19,6 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("rollout/", include("rollout.urls")),
-    path("vendor/", include("vendor.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

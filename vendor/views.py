@@ -1,7 +1,8 @@
-"""Web pages of the vendor app: the provisioning queue (rollout managers: what waits, what the
-vendor refused and why, with retry), the reconciliation of the vendor's members against the
-seats (rollout managers and finance), and the actions they offer, each through the console kit
-(`config.console.ActionPage`) and the same services as the commands and the admin.
+"""Web pages of the vendor app, routed by config/web_urls.py (names `web:vendor-…`): the
+provisioning queue (rollout managers: what waits, what the vendor refused and why, with retry),
+the reconciliation of the vendor's members against the seats (rollout managers and finance), and
+the actions they offer, each through the console kit (`config.console.ActionPage`) and the same
+services as the commands and the admin.
 
 Who may open them are the API's roles; the seats listed are the caller's agency scope's
 (managers and finance see every agency), their names the personal scope's."""
@@ -44,8 +45,8 @@ class VendorHome(PageMixin, RedirectView):
     def get_redirect_url(self, *args, **kwargs):
         contract = page_contract(self.request)
         if has_any_role(self.request.user, MANAGE):
-            return reverse("vendor:queue") + f"?contract={contract.pk}"
-        return reverse("vendor:reconciliation", kwargs={"pk": contract.pk})
+            return reverse("web:vendor-queue") + f"?contract={contract.pk}"
+        return reverse("web:vendor-reconciliation", kwargs={"pk": contract.pk})
 
 
 class ProvisioningQueuePage(PageMixin, TemplateView):
@@ -118,10 +119,10 @@ class SeatProvisioningRetry(ActionPage):
         seat = self.subject
         seat_provisioning_retry(seat=seat, actor=self.request.user)
         self.success(f"Seat {seat.pk} will be pushed to the vendor again.")
-        return reverse("vendor:queue") + f"?contract={seat.contract_id}#seat-{seat.pk}"
+        return reverse("web:vendor-queue") + f"?contract={seat.contract_id}#seat-{seat.pk}"
 
     def cancel_url(self) -> str:
-        return reverse("vendor:queue") + f"?contract={self.subject.contract_id}"
+        return reverse("web:vendor-queue") + f"?contract={self.subject.contract_id}"
 
 
 class RetryFailedPage(ActionPage):
@@ -150,10 +151,10 @@ class RetryFailedPage(ActionPage):
     def perform(self, form) -> str:
         count = provisioning_retry_failed(contract=self.subject, actor=self.request.user)
         self.success(f"{count:,} failed seat{'s' if count != 1 else ''} will be pushed again.")
-        return reverse("vendor:queue") + f"?contract={self.subject.pk}"
+        return reverse("web:vendor-queue") + f"?contract={self.subject.pk}"
 
     def cancel_url(self) -> str:
-        return reverse("vendor:queue") + f"?contract={self.subject.pk}"
+        return reverse("web:vendor-queue") + f"?contract={self.subject.pk}"
 
 
 class ReconciliationPage(PageMixin, TemplateView):
@@ -236,7 +237,7 @@ class ReconcileNowPage(ActionPage):
     def perform(self, form) -> str:
         reconciliation_request(contract=self.subject, actor=self.request.user)
         self.success("Reconciliation asked for: the page shows it once the vendor has been read.")
-        return reverse("vendor:reconciliation", kwargs={"pk": self.subject.pk})
+        return reverse("web:vendor-reconciliation", kwargs={"pk": self.subject.pk})
 
     def cancel_url(self) -> str:
-        return reverse("vendor:reconciliation", kwargs={"pk": self.subject.pk})
+        return reverse("web:vendor-reconciliation", kwargs={"pk": self.subject.pk})
