@@ -176,3 +176,18 @@ def test_seat_provisioning_include__any_page__state_and_vendor_words(
     assert 'data-provisioning="failed"' in shown
     assert "The vendor said: The vendor refused (400 invalidValue)" in shown
     assert nothing.strip() == ""
+
+
+def test_person_page__seat_of_a_connected_contract__its_vendor_side_in_the_status_cell(
+    manager_client, vendor, connection, cohort, contract
+):
+    # Given a person whose seat is provisioned
+    (employee,) = people(cohort, 1)
+    seat_activate(seat=seat_request(employee=employee, contract=contract, cohort=cohort))
+
+    # When a rollout manager opens their page
+    html = manager_client.get(f"/people/{employee.pk}/").content.decode()
+
+    # Then the seat says where the vendor's workspace stands
+    assert 'data-provisioning="provisioned"' in html
+    assert "Vendor workspace:" in html
