@@ -72,6 +72,7 @@ Progress = Callable[[int], None]
 # --- 2. intents, from the outbox ----------------------------------------------------------------
 
 
+@transaction.atomic
 def provisioning_intents_record(*, events: Iterable[Event]) -> int:
     """The provisioning consumer's work on one outbox batch, in the dispatcher's transaction:
     record an intent per `seat.status_changed` event of a connected contract into `active`,

@@ -142,4 +142,6 @@ def reconciliation_request(*, contract: Contract, actor=None) -> None:
     from ..tasks import reconcile_contract_task
 
     actor_id = actor.pk if actor is not None and actor.pk else None
-    transaction.on_commit(lambda: reconcile_contract_task.delay(contract.pk, actor_id))
+    # Robust: an unreachable broker must not turn the committed request into an error page; the
+    # nightly run reconciles anyway.
+    transaction.on_commit(lambda: reconcile_contract_task.delay(contract.pk, actor_id), robust=True)
