@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from .choices import Operation, ProvisioningState, ReconciliationSource, RevokeAction
+from .reconciliation import report_ordered
 from .rules import endpoint_problem
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -210,3 +211,7 @@ class Reconciliation(models.Model):
     @property
     def has_drift(self) -> bool:
         return bool(self.shadow_members or self.not_provisioned or self.mismatched)
+
+    def as_json(self) -> dict:
+        """The report, its keys in the documented order, as the API and the command give it."""
+        return report_ordered(self.report)

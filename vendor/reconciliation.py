@@ -24,6 +24,28 @@ from licensing.choices import SeatStatus
 
 from .choices import ProvisioningState
 
+REPORT_KEYS = (
+    "contract",
+    "checked_at",
+    "vendor_users",
+    "active_seats",
+    "in_vendor_not_active",
+    "active_not_in_vendor",
+    "mismatched",
+    "monthly_cost_at_risk",
+)
+ENTRY_KEYS = ("userName", "employee_number", "seat", "detail")
+LISTS = ("in_vendor_not_active", "active_not_in_vendor", "mismatched")
+
+
+def report_ordered(report: dict) -> dict:
+    """A stored report with its keys in the documented order (PostgreSQL's jsonb keeps no order
+    of its own)."""
+    out = {key: report[key] for key in REPORT_KEYS}
+    for key in LISTS:
+        out[key] = [{name: entry[name] for name in ENTRY_KEYS} for entry in report[key]]
+    return out
+
 
 @dataclass(frozen=True)
 class Member:

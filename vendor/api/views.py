@@ -43,4 +43,4 @@ class ReconciliationView(ApiMethodsMixin, APIView):
                 "This contract has not been reconciled yet: the nightly run, the page or "
                 "`manage.py reconcile_vendor` makes the first report."
             )
-        return Response(latest.report)
+        return Response(latest.as_json())

@@ -68,7 +68,7 @@ class Command(BaseCommand):
             except BusinessRuleError as exc:
                 raise CommandError(f"Contract {c.pk} ({c.number}): {exc.detail}") from exc
             if json:
-                self.stdout.write(_dumps(reconciliation.report))
+                self.stdout.write(_dumps(reconciliation.as_json()))
             else:
                 self.stdout.write(_summary(c, reconciliation))
 
