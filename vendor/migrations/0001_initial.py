@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('core', '0002_alter_job_kind'),
+        ('core', '0003_alter_job_kind'),
         ('licensing', '0006_seatevent_job_in_core'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
