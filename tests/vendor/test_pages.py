@@ -149,7 +149,7 @@ def test_reconcile_now__confirmed__a_new_report(client, vendor, connection, cont
 
     done = client.post(url, {"confirmed": "yes"})
     assert done.status_code == 302
-    assert done["Location"] == f"/vendor/contracts/{contract.pk}/reconciliation/"
+    assert done["Location"] == f"/vendor/contracts/{contract.pk}/reconciliation/#main"
     assert Reconciliation.objects.filter(contract=contract).count() == 1
 
 
