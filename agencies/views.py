@@ -119,6 +119,8 @@ def nav_context(request, current: str) -> dict:
         links.append(("imports", reverse("web:imports"), "Imports"))
         links.append(("reclaim", reverse("web:reclaim"), "Idle seats"))
     links.append(("notifications", reverse("web:notifications"), "Notifications"))
+    if has_any_role(user, (ROLLOUT_MANAGER, FINANCE)):
+        links.append(("vendor", reverse("web:vendor"), "Vendor"))
     return {
         "nav_links": links,
         "nav_current": current,

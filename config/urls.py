@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("agencies.api.urls")),
     path("", include("rollout.api.urls")),
     path("", include("licensing.api.urls")),
+    path("", include("vendor.api.urls")),
     path("health", HealthView.as_view(), name="health"),
     path("exports/", include("config.export_urls")),
     path("", include("notifications.api.urls")),

@@ -27,6 +27,7 @@ from rollout.console.reclaim import ReclaimPage
 from rollout.console.waves import WaveActionPage, WavePage
 from rollout.services.waves import ACTIONS as WAVE_ACTIONS
 from rollout.views import TimelinePage
+from vendor import views as vendor_views
 
 app_name = "web"
 
@@ -114,6 +115,29 @@ urlpatterns = [
         name="billing-undo",
     ),
     # --- end of the people-and-seats console block -------------------------------------------
+    # --- the vendor's workspace (vendor/views.py, docs/vendor.md) ------------------------------
+    path("vendor/", vendor_views.VendorHome.as_view(), name="vendor"),
+    path("vendor/provisioning/", vendor_views.ProvisioningQueuePage.as_view(), name="vendor-queue"),
+    path(
+        "vendor/provisioning/retry-failed/",
+        vendor_views.RetryFailedPage.as_view(),
+        name="vendor-retry-failed",
+    ),
+    path(
+        "vendor/seats/<int:pk>/retry/",
+        vendor_views.SeatProvisioningRetry.as_view(),
+        name="vendor-seat-retry",
+    ),
+    path(
+        "vendor/contracts/<int:pk>/reconciliation/",
+        vendor_views.ReconciliationPage.as_view(),
+        name="vendor-reconciliation",
+    ),
+    path(
+        "vendor/contracts/<int:pk>/reconciliation/run/",
+        vendor_views.ReconcileNowPage.as_view(),
+        name="vendor-reconcile-now",
+    ),
 ]
 
 # --- Rollout console: plan, waves, gates, activation, jobs, reclamation (rollout/console/) ---
