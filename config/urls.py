@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.api.health import HealthView
+from config.pages import admin_login
 
 api_v1 = [
     path("", include("agencies.api.urls")),
@@ -16,6 +17,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Before the admin's own routes: a signed-in user who is not staff is told the admin is not
+    # for them instead of being shown its login form (config/pages.py).
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("rollout/", include("rollout.urls")),
     path("api/v1/", include(api_v1)),

@@ -2,12 +2,12 @@
 
 Namespace `web`. Every page asks the API's role and agency-scope questions; see docs/pages.md."""
 
-from django.contrib.auth.views import LogoutView
 from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
 from agencies.views import AgencyPage, LoginPage, SeatCountsPage, home
+from config.pages import LogoutPage, NoRolePage
 from licensing.views import BillingLineMark, ContractDashboard, FinanceHome
 from rollout.views import TimelinePage
 
@@ -28,7 +28,8 @@ urlpatterns = [
     path("", home, name="home"),
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("accounts/login/", LoginPage.as_view(), name="login"),
-    path("accounts/logout/", LogoutView.as_view(next_page="web:login"), name="logout"),
+    path("accounts/logout/", LogoutPage.as_view(), name="logout"),
+    path("accounts/no-role/", NoRolePage.as_view(), name="no-role"),
     path("finance/", FinanceHome.as_view(), name="finance"),
     path(
         "contracts/<int:pk>/",

@@ -64,6 +64,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.navigation",
             ],
         },
     },
@@ -106,7 +107,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-LOGIN_URL = "admin:login"
+# Everyone signs in on the pages' login (the admin's login admits staff only), and a refused
+# form is explained on a page of the site, with its header and logout button (config/pages.py).
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+CSRF_FAILURE_VIEW = "config.pages.csrf_failure"
 
 # --- Cache: the Redis cache coalesces cost recomputations across processes. ---------------------
 REDIS_URL = env("REDIS_URL", default="")
@@ -287,6 +293,10 @@ from csp.constants import NONE, SELF  # noqa: E402
 
 INSTALLED_APPS += ["csp"]
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise serves the static files whatever DEBUG says, straight from the source tree (the
+# finders) so a run with DEBUG off, the test suite's included, styles its pages without a
+# `collectstatic`. Production serves only the collected, hashed files (production.py).
+WHITENOISE_USE_FINDERS = True
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "csp.middleware.CSPMiddleware",

@@ -93,7 +93,7 @@ def test_home__each_role__lands_on_its_page(login, world):
     assert login(FINANCE).get(reverse("web:home")).url == reverse("web:finance")
     assert login(ROLLOUT_MANAGER).get(reverse("web:home")).url == reverse("web:timeline")
     assert login(AGENCY_COORDINATOR).get(reverse("web:home")).url == reverse("web:seats")
-    assert login("no_role").get(reverse("web:home")).status_code == 403
+    assert login("no_role").get(reverse("web:home")).url == reverse("web:no-role")
 
 
 def test_login__real_password__lands_on_start_page(client, users):
