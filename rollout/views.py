@@ -176,6 +176,8 @@ class TimelinePage(PageMixin, TemplateView):
             contract=contract,
             plan=plan,
             chart=svg,
+            chart_labels=charts.gantt_labels(rows) if rows else "",
+            today_at=charts.gantt_position(today, start=start, end=end),
             wave_legend=[
                 (charts.swatch(f"bar wave status-{key}"), label) for key, label in WAVE_LEGEND
             ],
