@@ -8,7 +8,7 @@ from django.views.generic import RedirectView
 
 from agencies.views import AgencyPage, LoginPage, SeatCountsPage, home
 from config.pages import LogoutPage, NoRolePage
-from licensing.views import BillingLineMark, ContractDashboard, FinanceHome
+from licensing.views import BillingLineMark, ContractDashboard, ContractWhatIf, FinanceHome
 from rollout.views import TimelinePage
 
 app_name = "web"
@@ -36,11 +36,7 @@ urlpatterns = [
         ContractDashboard.as_view(http_method_names=["get", "head"]),
         name="contract",
     ),
-    path(
-        "contracts/<int:pk>/what-if/",
-        ContractDashboard.as_view(http_method_names=["post"]),
-        name="contract-whatif",
-    ),
+    path("contracts/<int:pk>/what-if/", ContractWhatIf.as_view(), name="contract-whatif"),
     path(
         "contracts/<int:pk>/billing/<int:line_id>/mark/",
         BillingLineMark.as_view(),

@@ -34,7 +34,7 @@ def requests(contract: Contract) -> list[tuple[str, str, str, dict | None]]:
     agency = reverse("web:agency", kwargs={"code": "DOR"})
     return [
         (FINANCE, "get", dashboard, None),
-        (FINANCE, "post", whatif, {"quota_cohort": cohort.pk, "quota_seats": "30000"}),
+        (FINANCE, "get", whatif, {"quota_cohort": cohort.pk, "quota_seats": "30000"}),
         (ROLLOUT_MANAGER, "get", reverse("web:timeline"), None),
         (AGENCY_COORDINATOR, "get", reverse("web:timeline"), None),
         (FINANCE, "get", reverse("web:seats"), None),
