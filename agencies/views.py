@@ -90,7 +90,7 @@ class PageMixin(LoginRequiredMixin):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         if not has_any_role(request.user, self.roles):
-            raise PermissionDenied("Your account has no role that may open this page.")
+            raise PermissionDenied("This page is not open to your account's role.")
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
