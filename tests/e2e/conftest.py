@@ -110,10 +110,32 @@ class Visit:
         before = len(self.errors)
         response = self.page.goto(self.base_url + path)
         assert response is not None and response.status == status, (path, response.status)
+        self._forgive(before, status)
+        return response
+
+    def submit(self, selector: str, status: int = 200):
+        """Click what sends a form and wait for the page it opens (after any redirect),
+        expecting `status`: an invalid form answers 400, a refusal 409."""
+        before = len(self.errors)
+        with self.page.expect_navigation() as navigation:
+            self.page.click(selector)
+        response = navigation.value
+        assert response is not None and response.status == status, (selector, response.status)
+        self._forgive(before, status)
+        return response
+
+    def reload(self, status: int = 200):
+        """Reload the page (a result page must give the same answer, never a 405)."""
+        before = len(self.errors)
+        response = self.page.reload()
+        assert response is not None and response.status == status, (self.page.url, status)
+        self._forgive(before, status)
+        return response
+
+    def _forgive(self, before: int, status: int) -> None:
         if status >= 400:
             expected = f"the server responded with a status of {status}"
             self.errors[before:] = [e for e in self.errors[before:] if expected not in e]
-        return response
 
     def shot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
