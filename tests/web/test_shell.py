@@ -278,3 +278,24 @@ def test_login__wrong_password__error_summary_before_the_form(client, users):
     html = response.content.decode()
     assert html.index('class="error-summary"') < html.index("<form")
     assert 'aria-invalid="true"' in html
+
+
+def test_shell_pages__markup__no_script_no_inline_style_landmarks_and_skip_link(
+    login, world, users
+):
+    # Given every page of the shell (the CSP allows no inline script or style)
+    client = login("no_role")
+    answers = [client.get(reverse("web:no-role")), client.get(reverse("web:seats"))]
+    client = login(FINANCE)
+    answers += [client.get(reverse("web:logout")), client.get("/no-such-page/")]
+    answers.append(client.post(page_urls(world)["dashboard"]))
+    stale = Client(enforce_csrf_checks=True)
+    stale.force_login(users[FINANCE])
+    answers.append(stale.post(reverse("web:logout")))
+
+    # Then none has a script or a style attribute, and each has the landmarks and skip link
+    for response in answers:
+        html = response.content.decode()
+        assert "<script" not in html and " style=" not in html and "<style" not in html
+        assert '<a class="skip-link" href="#main">' in html and '<main id="main"' in html
+        assert "<header" in html and "<footer" in html
