@@ -8,14 +8,38 @@ the rules and record who acted.
 
 from django.contrib import admin
 from django.db.models import Count, Q, Sum
+from simple_history.admin import SimpleHistoryAdmin
 
 from licensing.choices import SeatStatus
+from licensing.services.scheduling import cost_recompute_request
 
 from .models import Cohort, ReadinessCheck, Wave, WaveEvent
 
 # Who vouched for a gate, and when, is recorded by readiness_sign_off / readiness_reopen from the
 # person acting, so the admin shows these and never lets anyone type them in.
 SIGN_OFF_FIELDS = ("is_met", "met_at", "signed_off_by")
+
+
+class PlanCostMixin:
+    """Staff edits of the plan move the projected total like the plan services' do, so they ask
+    for the same coalesced cost recompute on commit (history records the user through the
+    request middleware)."""
+
+    def _contract_id(self, obj) -> int:
+        return obj.contract_id if isinstance(obj, Wave) else obj.wave.contract_id
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        cost_recompute_request(contract_id=self._contract_id(obj))
+
+    def delete_model(self, request, obj):
+        contract_id = self._contract_id(obj)
+        super().delete_model(request, obj)
+        cost_recompute_request(contract_id=contract_id)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        cost_recompute_request(contract_id=self._contract_id(form.instance))
 
 
 class CohortInline(admin.TabularInline):
@@ -48,7 +72,7 @@ class ReadinessCheckInline(admin.TabularInline):
 
 
 @admin.register(Wave)
-class WaveAdmin(admin.ModelAdmin):
+class WaveAdmin(PlanCostMixin, SimpleHistoryAdmin):
     list_display = (
         "number",
         "name",
@@ -88,7 +112,7 @@ class WaveAdmin(admin.ModelAdmin):
 
 
 @admin.register(Cohort)
-class CohortAdmin(admin.ModelAdmin):
+class CohortAdmin(PlanCostMixin, SimpleHistoryAdmin):
     list_display = (
         "agency",
         "wave",

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from .choices import CohortStatus, GateKind, WaveStatus
 
@@ -26,6 +27,9 @@ class Wave(models.Model):
         related_name="+",
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    # Who changed the plan, when and why (the plan services set the user and the reason). Status
+    # changes are told by `WaveEvent`; this history keeps the name and the window.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["contract", "number"]
@@ -76,6 +80,9 @@ class Cohort(models.Model):
     status = models.CharField(
         max_length=20, choices=CohortStatus.choices, default=CohortStatus.PLANNED
     )
+    # Every quota and onboarding date the cohort ever had, with who changed it and why: the cost
+    # projection as of a past day reads the plan of that day from it (cost rule 5).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["wave__number", "agency__code"]

@@ -1,9 +1,11 @@
-"""Writes of the rollout app: the wave lifecycle (`waves`), readiness sign-offs (`readiness`),
+"""Writes of the rollout app: the plan (`plan`: waves and cohorts while planned), the wave
+lifecycle (`waves`), readiness sign-offs (`readiness`),
 cohort activation jobs (`activation`, handed to the workers and swept by `jobs`) and idle-seat
 reclamation (`reclaim`)."""
 
 from .activation import cohort_activate, cohort_activation_enqueue
 from .jobs import jobs_requeue_stalled
+from .plan import cohort_add, cohort_remove, cohort_update, wave_create, wave_update
 from .readiness import readiness_reopen, readiness_sign_off
 from .reclaim import Reclamation, seats_reclaim_idle
 from .waves import (
@@ -21,6 +23,9 @@ __all__ = [
     "Reclamation",
     "cohort_activate",
     "cohort_activation_enqueue",
+    "cohort_add",
+    "cohort_remove",
+    "cohort_update",
     "jobs_requeue_stalled",
     "readiness_reopen",
     "readiness_sign_off",
@@ -28,7 +33,9 @@ __all__ = [
     "wave_approve",
     "wave_cancel",
     "wave_complete",
+    "wave_create",
     "wave_pause",
     "wave_resume",
     "wave_start",
+    "wave_update",
 ]

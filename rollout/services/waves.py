@@ -17,6 +17,7 @@ from django.utils import timezone
 from config.errors import BusinessRuleError
 from config.roles import ROLLOUT_MANAGER, has_role
 from licensing.services.cost import contract_lock
+from licensing.services.scheduling import cost_recompute_request
 
 from ..choices import CohortStatus, WaveStatus
 from ..gates import failing_gates
@@ -93,6 +94,8 @@ def _move(
     """Write the wave's new status and carry its cohorts along (cancelled ones stay so)."""
     previous = wave.status
     wave.status = to_status
+    wave._history_user = actor if getattr(actor, "pk", None) else None
+    wave._change_reason = reason or f"Wave {verb}"
     wave.save(update_fields=["status", "approved_by", "approved_at"])
     WaveEvent.objects.create(
         wave=wave,
@@ -105,6 +108,8 @@ def _move(
         Cohort.objects.filter(wave=wave).exclude(status=CohortStatus.CANCELLED).update(
             status=cohorts_to
         )
+    # Whether a wave is open decides whether its cohorts count as planned seats (cost rule 5).
+    cost_recompute_request(contract_id=wave.contract_id)
     logger.info(
         "wave %s %s: %s -> %s by %s (%s)",
         wave.pk,
