@@ -10,9 +10,6 @@ django-import-export's standard import. Every export escapes formula-looking cel
 recorded as a job; "Exports" offers the seat, event, billing and chargeback exports too.
 """
 
-import csv
-import io
-
 import tablib
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -31,7 +28,12 @@ from core.models import Job
 from licensing.exports import FORMATS, KINDS, ExportFilters, escape_cell, export_build
 from licensing.models import Contract
 
-from .imports.admin_flow import roster_upload_confirm, roster_upload_start
+from .imports.uploads import (
+    import_errors_csv,
+    import_upload_confirm,
+    import_upload_refusal,
+    import_upload_start,
+)
 from .models import Agency, BargainingUnit, CoordinatorAgency, Employee, UserAPIKey
 from .resources import AgencyResource, BargainingUnitResource, EmployeeResource
 
@@ -177,8 +179,11 @@ class EmployeeAdmin(
                 messages.error(request, "Choose a roster file (CSV or XLSX) to upload.")
             else:
                 try:
-                    job = roster_upload_start(
-                        content=upload.read(), filename=upload.name, actor=request.user
+                    job = import_upload_start(
+                        kind=JobKind.ROSTER_IMPORT,
+                        content=upload.read(),
+                        filename=upload.name,
+                        actor=request.user,
                     )
                 except BusinessRuleError as exc:
                     messages.error(request, exc.detail)
@@ -203,7 +208,7 @@ class EmployeeAdmin(
         job = self._roster_job(request, job_id)
         if request.method == "POST":
             try:
-                imported = roster_upload_confirm(preview=job, actor=request.user)
+                imported = import_upload_confirm(preview=job, actor=request.user)
             except BusinessRuleError as exc:
                 messages.error(request, exc.detail)
             else:
@@ -220,30 +225,14 @@ class EmployeeAdmin(
             "percent": round(100 * job.done / job.total) if job.total else None,
             "errors": job.errors[:200],
             "more_errors": max(0, int(outcome.get("errors") or 0) - 200),
-            "can_confirm": job.dry_run
-            and job.status == JobStatus.SUCCEEDED
-            and not Job.objects.filter(
-                kind=JobKind.ROSTER_IMPORT, dry_run=False, outcome__upload=outcome.get("upload")
-            )
-            .exclude(status=JobStatus.FAILED)
-            .exists(),
+            "can_confirm": import_upload_refusal(job) is None,
             "job_admin_url": reverse("admin:core_job_change", args=[job.pk]),
         }
         return TemplateResponse(request, "admin/agencies/employee/import_roster_job.html", context)
 
     def roster_errors_view(self, request, job_id: int):
         job = self._roster_job(request, job_id)
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["line", "column", "reason"])
-        for error in job.errors:
-            writer.writerow(
-                [
-                    escape_cell(str(error.get(k) if error.get(k) is not None else ""))
-                    for k in ("line", "column", "reason")
-                ]
-            )
-        response = HttpResponse(("\ufeff" + out.getvalue()).encode(), content_type=FORMATS["csv"])
+        response = HttpResponse(import_errors_csv(job), content_type=FORMATS["csv"])
         response["Content-Disposition"] = f'attachment; filename="roster-job-{job.pk}-errors.csv"'
         return response
 

@@ -133,11 +133,12 @@ class UserAPIKey(AbstractAPIKey):
         verbose_name_plural = "user API keys"
 
 
-class RosterUpload(models.Model):
-    """A roster file uploaded in the admin, kept in the database between its preview (dry run)
-    and its confirmed import, so the Celery worker that runs either (possibly on another host)
-    reads the very bytes the person uploaded. Deleted once imported; abandoned previews are
-    purged after a day."""
+class ImportUpload(models.Model):
+    """An import file (a roster, a usage export) uploaded through a page, kept in the database
+    between its preview (dry run) and its confirmed import, so the Celery worker that runs
+    either (possibly on another host) reads the very bytes the person uploaded and the person
+    confirms without uploading again. Deleted once imported; abandoned previews are purged after
+    a day."""
 
     filename = models.CharField(max_length=255)
     content = models.BinaryField()

@@ -1,6 +1,6 @@
-"""Celery tasks of the agencies app: the roster import of a file uploaded in the admin. Thin and
-safe to run twice: a redelivered import finds every row unchanged (the file's upload is deleted
-once it has been imported, so a late duplicate does nothing at all)."""
+"""Celery tasks of the agencies app: the import of a file uploaded through a page (a roster, a
+usage export). Thin and safe to run twice: a redelivered import finds every row unchanged (the
+file's upload is deleted once it has been imported, so a late duplicate does nothing at all)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db import InterfaceError, OperationalError
 
 from core.models import Job
 
-from .imports.admin_flow import roster_upload_run
+from .imports.uploads import import_upload_run
 
 # 40,000 rows import in well under a minute; the limits leave room for a loaded database and
 # stay under the broker's visibility timeout, so a running import is not delivered twice.
@@ -27,10 +27,10 @@ assert _LIMITS["time_limit"] < settings.CELERY_BROKER_VISIBILITY_TIMEOUT
 
 
 @shared_task(**_LIMITS)
-def roster_import_task(upload_id: int, job_id: int) -> int | None:
-    """Run the import (or its dry run, as the job row says) of an uploaded roster; returns the
+def import_upload_task(upload_id: int, job_id: int) -> int | None:
+    """Run the import (or its dry run, as the job row says) of an uploaded file; returns the
     job's id, or None when the upload or the job is gone (already imported, or purged)."""
     job = Job.objects.filter(pk=job_id).first()
     if job is None:
         return None
-    return roster_upload_run(upload_id=upload_id, job=job)
+    return import_upload_run(upload_id=upload_id, job=job)

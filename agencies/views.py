@@ -16,19 +16,22 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
 from django.views.generic import TemplateView
 
 from config.api.permissions import (
+    MANAGE,
     READ,
     READ_FIGURES,
+    REQUEST_SEATS,
     AgencyScope,
     agency_scope,
     has_any_role,
     personal_scope,
+    seat_request_scope,
 )
 from config.pages import method_not_allowed
 from config.roles import AGENCY_COORDINATOR, API_READER, FINANCE, ROLLOUT_MANAGER, has_role
@@ -36,12 +39,14 @@ from core.models import Job
 from licensing import charts
 from licensing.api.selectors import seat_counts
 from licensing.choices import SeatStatus
+from licensing.export_views import export_links
 from licensing.models import Contract, Seat
 from rollout.choices import CohortStatus, WaveStatus
 from rollout.gates import cohort_gates
 from rollout.models import Cohort
 from rollout.selectors import wave_readiness
 
+from .choices import EmploymentStatus
 from .models import Agency, Employee
 
 PAGE_SIZE = 50
@@ -117,6 +122,8 @@ def nav_context(request, current: str) -> dict:
     if has_any_role(user, READ):
         links.append(("timeline", reverse("web:timeline"), "Rollout timeline"))
         links.append(("seats", reverse("web:seats"), "Seat counts"))
+    if has_any_role(user, MANAGE):
+        links.append(("imports", reverse("web:imports"), "Imports"))
     return {
         "nav_links": links,
         "nav_current": current,
@@ -240,6 +247,11 @@ class SeatCountsPage(PageMixin, TemplateView):
             rows=rows,
             totals=totals,
             legend=legend_items(),
+            exports=export_links(
+                self.request.user,
+                ("seats", "seats", {"contract": contract.number}),
+                ("seat-events", "seat history", {"contract": contract.number}),
+            ),
             api_url=f"{reverse('seat-counts')}?{urlencode({'contract': contract.pk})}"
             if _has_route("seat-counts")
             else "",
@@ -284,6 +296,11 @@ class AgencyPage(PageMixin, TemplateView):
         row = counts["results"][0] if counts["results"] else None
         quota = quotas_by_agency(contract, mine).get(agency.code, 0)
 
+        may_request = (
+            has_any_role(request.user, REQUEST_SEATS)
+            and seat_request_scope(request).allows(agency.pk)
+            and contract.is_active
+        )
         context.update(
             agency=agency,
             contract=contract,
@@ -292,9 +309,29 @@ class AgencyPage(PageMixin, TemplateView):
             bar=seat_bar(row, quota) if row else "",
             legend=legend_items(),
             cohorts=self.cohorts(contract, agency),
+            may_request=may_request,
+            request_form=self.request_form(agency, contract) if may_request else None,
+            exports=export_links(
+                request.user,
+                ("seats", "seats", {"contract": contract.number, "agency": agency.code}),
+                ("employees", "people", {"agency": agency.code}),
+                ("chargeback", "chargeback", {"contract": contract.number, "agency": agency.code}),
+            ),
             **self.people(contract, agency),
         )
         return context
+
+    def request_form(self, agency: Agency, contract: Contract):
+        """The cohort and reason fields of the seat request under the people table (the people
+        are the table's tick boxes)."""
+        # Imported here: the form uses the console kit, which imports this module's PageMixin.
+        from .forms import SelectedPeopleForm, agency_cohorts
+
+        return SelectedPeopleForm(
+            people=Employee.objects.none(),
+            cohorts=agency_cohorts(agency.pk, contract),
+            names=False,
+        )
 
     def cohorts(self, contract: Contract, agency: Agency) -> list[dict]:
         """The agency's cohorts under the contract, each with its gates (the rollout selectors'
@@ -303,7 +340,20 @@ class AgencyPage(PageMixin, TemplateView):
         cohorts = list(
             Cohort.objects.filter(agency=agency, wave__contract=contract)
             .select_related("wave")
-            .annotate(latest_job_id=Subquery(latest_job.values("id")[:1]))
+            .annotate(
+                latest_job_id=Subquery(latest_job.values("id")[:1]),
+                active_seats=Count("seats", filter=Q(seats__status=SeatStatus.ACTIVE)),
+                waiting_seats=Count(
+                    "seats",
+                    filter=Q(
+                        seats__status__in=[
+                            SeatStatus.REQUESTED,
+                            SeatStatus.APPROVED,
+                            SeatStatus.HELD,
+                        ]
+                    ),
+                ),
+            )
             .order_by("wave__number")
         )
         jobs = Job.objects.select_related("requested_by").in_bulk(
@@ -323,6 +373,9 @@ class AgencyPage(PageMixin, TemplateView):
                     "failing": [g for g in gates if not g.is_met],
                     "job": job,
                     "job_percent": round(job.done / job.total * 100) if job and job.total else None,
+                    "quota_percent": min(100, round(cohort.active_seats / cohort.seat_quota * 100))
+                    if cohort.seat_quota
+                    else None,
                 }
             )
         return out
@@ -374,7 +427,16 @@ class AgencyPage(PageMixin, TemplateView):
             )
             if seat is None and employee.contract_seats:
                 seat = employee.contract_seats[0]
-            people.append({"employee": employee, "seat": seat})
+            open_seat = seat is not None and seat.status != SeatStatus.REVOKED
+            people.append(
+                {
+                    "employee": employee,
+                    "seat": seat,
+                    "eligible": not open_seat
+                    and employee.employment_status != EmploymentStatus.SEPARATED,
+                    "url": reverse("web:person", kwargs={"pk": employee.pk}),
+                }
+            )
         keep = {k: v for k, v in (("state", state), ("q", query)) if v}
         if "contract" in request.GET:
             keep["contract"] = request.GET["contract"]

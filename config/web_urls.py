@@ -6,9 +6,11 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
+from agencies import views_people, views_uploads
 from agencies.views import AgencyPage, LoginPage, SeatCountsPage, home
 from config.pages import LogoutPage, NoRolePage
-from licensing.views import BillingLineMark, ContractDashboard, ContractWhatIf, FinanceHome
+from licensing import views_billing, views_seats
+from licensing.views import ContractDashboard, ContractWhatIf, FinanceHome
 from rollout.views import TimelinePage
 
 app_name = "web"
@@ -37,12 +39,56 @@ urlpatterns = [
         name="contract",
     ),
     path("contracts/<int:pk>/what-if/", ContractWhatIf.as_view(), name="contract-whatif"),
-    path(
-        "contracts/<int:pk>/billing/<int:line_id>/mark/",
-        BillingLineMark.as_view(),
-        name="billing-mark",
-    ),
     path("rollout/timeline/", TimelinePage.as_view(), name="timeline"),
     path("seats/", SeatCountsPage.as_view(), name="seats"),
     path("agencies/<str:code>/", AgencyPage.as_view(), name="agency"),
+    # --- Console: people and seats, uploads, billing marks, coordinators' requests -------------
+    # (wip/console-people; docs/pages.md, "Acting from a page"). Every action is a
+    # config.console.ActionPage calling the service the API calls.
+    path("people/<int:pk>/", views_people.PersonPage.as_view(), name="person"),
+    path(
+        "people/<int:pk>/request-seat/",
+        views_seats.SeatRequestPage.as_view(),
+        name="seat-request",
+    ),
+    path("seats/<int:pk>/approve/", views_seats.SeatApprove.as_view(), name="seat-approve"),
+    path("seats/<int:pk>/activate/", views_seats.SeatActivate.as_view(), name="seat-activate"),
+    path("seats/<int:pk>/override/", views_seats.SeatOverride.as_view(), name="seat-override"),
+    path("seats/<int:pk>/suspend/", views_seats.SeatSuspend.as_view(), name="seat-suspend"),
+    path(
+        "seats/<int:pk>/reactivate/",
+        views_seats.SeatReactivate.as_view(),
+        name="seat-reactivate",
+    ),
+    path("seats/<int:pk>/revoke/", views_seats.SeatRevoke.as_view(), name="seat-revoke"),
+    path(
+        "agencies/<str:code>/request-seats/",
+        views_people.AgencySeatRequest.as_view(),
+        name="agency-request-seats",
+    ),
+    path("imports/", views_uploads.ImportsPage.as_view(), name="imports"),
+    path("imports/roster/", views_uploads.RosterUploadPage.as_view(), name="import-roster"),
+    path("imports/usage/", views_uploads.UsageUploadPage.as_view(), name="import-usage"),
+    path("imports/<int:pk>/", views_uploads.ImportJobPage.as_view(), name="import-job"),
+    path(
+        "imports/<int:pk>/confirm/",
+        views_uploads.ImportConfirmPage.as_view(),
+        name="import-confirm",
+    ),
+    path(
+        "imports/<int:pk>/errors.csv",
+        views_uploads.ImportErrorsCsv.as_view(),
+        name="import-errors",
+    ),
+    path(
+        "contracts/<int:pk>/billing/<int:line_id>/mark/",
+        views_billing.BillingLineMark.as_view(),
+        name="billing-mark",
+    ),
+    path(
+        "contracts/<int:pk>/billing/<int:line_id>/undo-paid/",
+        views_billing.BillingLineUndo.as_view(),
+        name="billing-undo",
+    ),
+    # --- end of the people-and-seats console block -------------------------------------------
 ]

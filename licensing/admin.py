@@ -18,9 +18,19 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from . import pricing
-from .models import BillingPeriod, Contract, CostSnapshot, PriceTier, Seat, SeatEvent, UsageDay
+from .models import (
+    BillingPeriod,
+    BillingPeriodEvent,
+    Contract,
+    CostSnapshot,
+    PriceTier,
+    Seat,
+    SeatEvent,
+    UsageDay,
+)
 
 
 class ViewOnlyAdminMixin:
@@ -242,8 +252,33 @@ class BillingPeriodAdmin(admin.ModelAdmin):
         "status_changed_by",
         "status_changed_at",
         "created_at",
+        "record",
     )
     readonly_fields = tuple(f for f in fields if f != "status")
+
+    @admin.display(description="Record of marks")
+    def record(self, line: BillingPeriod) -> str:
+        """Every mark and undo of the line, oldest first: when, from → to, who, why."""
+        events = line.events.select_related("actor").order_by("at", "id")
+        if not events:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}: {} → {} by {}{}</li>",
+                (
+                    (
+                        timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M"),
+                        e.from_status,
+                        e.to_status,
+                        e.actor.get_username() if e.actor else "—",
+                        f" — {e.reason}" if e.reason else "",
+                    )
+                    for e in events
+                ),
+            ),
+        )
 
     def has_add_permission(self, request):
         # Periods are written by the billing job when they close.
@@ -253,9 +288,19 @@ class BillingPeriodAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
+        # A superuser may set any status here (a correction the console does not offer); it is
+        # recorded like every other mark.
         if "status" in form.changed_data:
             obj.status_changed_by = request.user
             obj.status_changed_at = timezone.now()
+            BillingPeriodEvent.objects.create(
+                line=obj,
+                from_status=form.initial.get("status", ""),
+                to_status=obj.status,
+                at=obj.status_changed_at,
+                actor=request.user,
+                reason="changed in the admin",
+            )
         super().save_model(request, obj, form, change)
 
 

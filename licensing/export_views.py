@@ -11,7 +11,10 @@ named csv), so errors still answer in the API's JSON error shape.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import Http404, HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -19,7 +22,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from config.api.permissions import agency_scope
+from config.api.permissions import agency_scope, has_any_role
 from config.api.serializers import ErrorSerializer, QuerySerializer, StrictDateField, validated
 from config.roles import AGENCY_COORDINATOR, FINANCE, ROLLOUT_MANAGER
 
@@ -122,3 +125,28 @@ class ExportView(APIView):
         response["X-Export-Job"] = str(export.job.pk)
         response["Cache-Control"] = "no-store"
         return response
+
+
+def export_links(user, *wanted: tuple[str, str, dict]) -> list[dict]:
+    """Download links for pages: for each `(kind, label, filters)` the caller may export, its
+    CSV and XLSX URLs. A kind the caller's role may not export is left out (an API reader
+    exports nothing; a coordinator no billing lines, and only their own agencies' rows of the
+    rest, which the export itself enforces)."""
+    links = []
+    for kind, label, filters in wanted:
+        spec = KINDS[kind]
+        allowed = EXPORTERS if spec.per_agency else WHOLE_CONTRACT
+        if not has_any_role(user, allowed):
+            continue
+        base = reverse("exports:export", kwargs={"kind": kind})
+        links.append(
+            {
+                "kind": kind,
+                "label": label,
+                **{
+                    fmt: f"{base}?{urlencode({'format': fmt, **filters})}"
+                    for fmt in ("csv", "xlsx")
+                },
+            }
+        )
+    return links

@@ -326,6 +326,29 @@ class BillingPeriod(models.Model):
         return f"{self.contract.number} {self.start}–{self.end}: ${self.amount}"
 
 
+class BillingPeriodEvent(models.Model):
+    """One status change of a billing line, appended and never edited: who marked it, when,
+    from what to what, and why. The line itself keeps only its latest mark; this record keeps
+    every one, so a mistaken "paid" and the undo that took it back both stay on file for the
+    auditors (an undo carries its written reason)."""
+
+    line = models.ForeignKey(BillingPeriod, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=16, choices=BillingLineStatus.choices)
+    to_status = models.CharField(max_length=16, choices=BillingLineStatus.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["line", "at", "id"]
+        indexes = [models.Index(fields=["line", "at"], name="licensing_bpevent_line_at")]
+
+    def __str__(self) -> str:
+        return f"{self.line_id}: {self.from_status} → {self.to_status} at {self.at:%Y-%m-%d %H:%M}"
+
+
 class CostSnapshot(models.Model):
     """What the contract costs as of one day, written by the cost job: spend to date, projection,
     band position, headroom and chargeback, with the inputs they were computed from. The latest

@@ -12,14 +12,23 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from rollout.choices import OPEN_WAVE_STATUSES
 
 from . import pricing
 from .choices import BillingBasis, SeatStatus
-from .cost_report import CostInputs, PlannedCohort
-from .models import Contract, CostSnapshot, PriceTier
+from .cost_report import CostInputs, PlannedCohort, build_report
+from .models import (
+    BillingPeriod,
+    BillingPeriodEvent,
+    Contract,
+    CostSnapshot,
+    PriceTier,
+    Seat,
+    SeatEvent,
+)
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -285,3 +294,37 @@ def contract_latest_snapshot(contract: Contract) -> CostSnapshot | None:
 
 def contracts_active() -> QuerySet[Contract]:
     return Contract.objects.filter(is_active=True).prefetch_related("tiers")
+
+
+def employee_seats(employee_id: int) -> list[Seat]:
+    """An employee's seats under every contract, newest first, each with its contract, cohort
+    and wave, and its events (oldest first) with who made them and under which job: two
+    queries, however long the history."""
+    events = SeatEvent.objects.select_related("actor", "job").order_by("at", "id")
+    return list(
+        Seat.objects.filter(employee_id=employee_id)
+        .select_related("contract", "cohort__wave", "agency")
+        .prefetch_related(Prefetch("events", queryset=events))
+        .order_by("-created_at", "-id")
+    )
+
+
+def contract_headroom_seats(contract: Contract) -> int | None:
+    """Rule 7's headroom in seats now: how many more seats may be activated today and kept to
+    the end of the term under the ceiling (the plan left out, as activation checks it). None
+    when no number of seats reaches the ceiling."""
+    # The plan does not enter rule 7, so the cohorts are not even read.
+    day = timezone.localdate()
+    return build_report(contract_cost_inputs(contract, day, cohorts=())).headroom_seats
+
+
+def billing_lines(contract: Contract) -> list[BillingPeriod]:
+    """The contract's billing lines, oldest first, each with its marks and undos (oldest
+    first) and who made them: three queries."""
+    events = BillingPeriodEvent.objects.select_related("actor").order_by("at", "id")
+    return list(
+        BillingPeriod.objects.filter(contract=contract)
+        .select_related("status_changed_by")
+        .prefetch_related(Prefetch("events", queryset=events))
+        .order_by("start")
+    )

@@ -15,7 +15,6 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -25,17 +24,18 @@ from django.views.generic import RedirectView, TemplateView
 from agencies.models import Agency
 from agencies.views import PageMixin, nav_context, page_contract
 from config.api.permissions import BILLING, FORECAST, READ_FIGURES, has_any_role
-from config.errors import BusinessRuleError
 from rollout.choices import OPEN_WAVE_STATUSES
 from rollout.models import Wave
 
 from . import charts
 from .cost_report import CostReport, build_report
+from .export_views import export_links
 from .forecast import CancelWave, SetQuota, ShiftWave
-from .models import BillingPeriod, Contract
+from .models import Contract
 from .pricing import TermsError
-from .selectors import contract_cost_inputs, contract_latest_snapshot
-from .services.cost import billing_period_mark, contract_forecast, today
+from .selectors import billing_lines, contract_cost_inputs, contract_latest_snapshot
+from .services.cost import contract_forecast, today
+from .views_billing import paid_mark_undoable
 
 
 class FinanceHome(PageMixin, RedirectView):
@@ -420,11 +420,8 @@ class ContractDashboard(PageMixin, TemplateView):
         answer = figures.answer
         headroom_dollars = money(answer["ceiling_amount"]) - figures.no_plan.projected_total
         can_forecast = has_any_role(self.request.user, FORECAST)
-        lines = list(
-            BillingPeriod.objects.filter(contract=contract)
-            .select_related("status_changed_by")
-            .order_by("start")
-        )
+        lines = billing_lines(contract)
+        user = self.request.user
         context.update(
             contract=contract,
             tiers=list(contract.tiers.all()),
@@ -453,9 +450,23 @@ class ContractDashboard(PageMixin, TemplateView):
             rows=period_rows(answer["periods"]),
             chargeback=chargeback_rows(answer),
             chargeback_total=sum((money(ln["amount"]) for ln in answer["by_agency"]), Decimal(0)),
-            billing_lines=lines,
+            billing_lines=[
+                {
+                    "line": line,
+                    "events": list(line.events.all()),
+                    "undoable": paid_mark_undoable(line, list(line.events.all())),
+                }
+                for line in lines
+            ],
             billing_total=sum((ln.amount for ln in lines), Decimal(0)),
-            can_mark=has_any_role(self.request.user, BILLING),
+            can_mark=has_any_role(user, BILLING),
+            billing_exports=export_links(
+                user, ("billing-lines", "billing lines", {"contract": contract.number})
+            ),
+            chargeback_exports=export_links(
+                user,
+                ("chargeback", "chargeback lines by period", {"contract": contract.number}),
+            ),
             can_forecast=can_forecast,
             api_url=f"/api/v1/contracts/{contract.pk}/cost/",
         )
@@ -488,26 +499,3 @@ class ContractWhatIf(ContractDashboard):
         response = HttpResponseRedirect(f"{request.path}?{urlencode(fields)}")
         response.status_code = 303
         return response
-
-
-class BillingLineMark(PageMixin, TemplateView):
-    """Finance marks a billing line invoiced or paid (POST only), through the service."""
-
-    roles = BILLING
-    http_method_names = ["post"]
-
-    def post(self, request, pk: int, line_id: int):
-        contract = get_object_or_404(Contract, pk=pk)
-        line = get_object_or_404(BillingPeriod, pk=line_id, contract=contract)
-        status = request.POST.get("status", "")
-        try:
-            billing_period_mark(line=line, status=status, actor=request.user)
-        except BusinessRuleError as exc:
-            messages.error(request, exc.detail)
-        else:
-            messages.success(
-                request, f"The billing line of {charts.day_label(line.start)} is now {status}."
-            )
-        return HttpResponseRedirect(
-            reverse("web:contract", kwargs={"pk": contract.pk}) + "#billing"
-        )

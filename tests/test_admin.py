@@ -901,3 +901,17 @@ def test_employee_export__csv__header_and_codes(admin_client):
         "DOR",
         "NAGE-6",
     )
+
+
+def test_billing_period_change__status_changed__recorded_and_listed(
+    admin_client, admin_user, one_of_each
+):
+    # Given an accrued billing line, set to paid by a superuser in the admin
+    period = one_of_each[BillingPeriod]
+    admin_client.post(_url(BillingPeriod, "change", period.pk), {"status": "paid"})
+
+    # Then the change is recorded like a mark, and the change page lists it
+    event = period.events.get()
+    assert (event.from_status, event.to_status, event.actor) == ("accrued", "paid", admin_user)
+    page = admin_client.get(_url(BillingPeriod, "change", period.pk)).content.decode()
+    assert "accrued → paid by admin — changed in the admin" in page

@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 # Row errors stored on the job row; the command and the report list them all.
 ERRORS_KEPT = 1000
-KEPT_KEYS = ("upload",)
+KEPT_KEYS = ("upload", "contract")
 
 
 def job_begin(*, kind: str, subject: str, actor, dry_run: bool, job: Job | None) -> Job:
@@ -32,7 +32,8 @@ def job_begin(*, kind: str, subject: str, actor, dry_run: bool, job: Job | None)
     job.started_at = timezone.now()
     job.finished_at = None
     job.done = job.total = 0
-    # The admin's preview and import name the upload they read; that link outlives a rerun.
+    # An uploaded file's preview and import name the upload they read (and a usage file its
+    # contract); that link outlives a rerun.
     job.outcome = {k: v for k, v in (job.outcome or {}).items() if k in KEPT_KEYS}
     job.errors = []
     job.save()

@@ -216,6 +216,15 @@ class BillingMarkInputSerializer(StrictSerializer):
     )
 
 
+class BillingUndoInputSerializer(StrictSerializer):
+    read_only_names = frozenset(BillingPeriodSerializer.Meta.fields)
+
+    reason = serializers.CharField(
+        max_length=2000,
+        help_text="Why the payment mark was a mistake; recorded with the undo.",
+    )
+
+
 class AsOfQuerySerializer(QuerySerializer):
     as_of = StrictDateField(
         required=False, help_text="The day the figures stand at the end of (default today)."

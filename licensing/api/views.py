@@ -35,7 +35,13 @@ from config.api.serializers import validated
 
 from ..models import BillingPeriod, Contract, Seat, SeatEvent, UsageDay
 from ..selectors import contract_latest_snapshot
-from ..services.cost import billing_period_mark, contract_cost_report, contract_forecast, today
+from ..services.cost import (
+    billing_period_mark,
+    billing_period_undo_paid,
+    contract_cost_report,
+    contract_forecast,
+    today,
+)
 from ..services.seats import (
     seat_activate,
     seat_approve,
@@ -50,6 +56,7 @@ from .serializers import (
     AsOfQuerySerializer,
     BillingMarkInputSerializer,
     BillingPeriodSerializer,
+    BillingUndoInputSerializer,
     ContractSerializer,
     CostReportSerializer,
     ForecastInputSerializer,
@@ -82,6 +89,7 @@ class ContractViewSet(ApiMethodsMixin, viewsets.ReadOnlyModelViewSet):
         "cost": READ_FIGURES,
         "periods": READ_FIGURES,
         "mark_period": BILLING,
+        "undo_paid": BILLING,
         "forecast": FORECAST,
     }
 
@@ -136,6 +144,31 @@ class ContractViewSet(ApiMethodsMixin, viewsets.ReadOnlyModelViewSet):
         line = get_object_or_404(BillingPeriod, pk=period_id, contract=contract)
         data = validated(BillingMarkInputSerializer, request)
         line = billing_period_mark(line=line, status=data["status"], actor=request.user)
+        return Response(BillingPeriodSerializer(line).data)
+
+    @extend_schema(
+        summary='Undo a mistaken "paid" mark on the day it was made',
+        parameters=[
+            OpenApiParameter(
+                "period_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Line id."
+            )
+        ],
+        request=BillingUndoInputSerializer,
+        responses={200: BillingPeriodSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"periods/(?P<period_id>[0-9]{1,18})/undo-paid",
+        filter_backends=[],
+    )
+    def undo_paid(self, request, pk=None, period_id=None):
+        """The line returns to the status it had before it was marked paid; the undo is
+        recorded with its reason. Refused (409 `undo_too_late`) after the day of the mark."""
+        contract = self.get_object()
+        line = get_object_or_404(BillingPeriod, pk=period_id, contract=contract)
+        data = validated(BillingUndoInputSerializer, request)
+        line = billing_period_undo_paid(line=line, actor=request.user, reason=data["reason"])
         return Response(BillingPeriodSerializer(line).data)
 
     @extend_schema(

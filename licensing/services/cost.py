@@ -11,10 +11,11 @@ from django.utils import timezone
 from config.errors import BusinessRuleError
 
 from .. import pricing
+from ..choices import BillingLineStatus
 from ..cost_report import CostReport, build_report
 from ..forecast import forecast
-from ..models import BillingPeriod, Contract, CostSnapshot
-from ..selectors import contract_cost_inputs, contract_terms
+from ..models import BillingPeriod, BillingPeriodEvent, Contract, CostSnapshot
+from ..selectors import contract_cost_inputs, contract_headroom_seats, contract_terms
 
 
 def today() -> dt.date:
@@ -75,8 +76,7 @@ def contract_assert_headroom(*, contract: Contract, seats: int = 1) -> int | Non
     """Rule 8: refuse, inside the caller's transaction, an activation of `seats` more seats that
     would take the contract over its ceiling. The caller must hold `contract_lock`. Returns the
     headroom before the activation (None: no number of seats reaches the ceiling)."""
-    # The plan does not enter rule 7, so the cohorts are not even read.
-    room = build_report(contract_cost_inputs(contract, today(), cohorts=())).headroom_seats
+    room = contract_headroom_seats(contract)
     if room is not None and room < seats:
         raise BusinessRuleError(
             "ceiling_reached",
@@ -127,7 +127,9 @@ def billing_periods_close(
 
 @transaction.atomic
 def billing_period_mark(*, line: BillingPeriod, status: str, actor) -> BillingPeriod:
-    """Finance marks a billing line invoiced or paid; it only moves forward."""
+    """Finance marks a billing line invoiced or paid; it only moves forward (a mistaken "paid"
+    is taken back by `billing_period_undo_paid`, the same day). Every mark is recorded as a
+    `BillingPeriodEvent`."""
     order = ["accrued", "invoiced", "paid"]
     line = BillingPeriod.objects.select_for_update().get(pk=line.pk)
     if status not in order:
@@ -138,9 +140,57 @@ def billing_period_mark(*, line: BillingPeriod, status: str, actor) -> BillingPe
             f"The billing line for {line.start} is already {line.status}; it cannot go back to "
             f"{status}.",
         )
+    if status == line.status:
+        return line  # marked so already: nothing changes, nothing to record
+    return _billing_line_move(line, status, actor=actor, reason="")
+
+
+@transaction.atomic
+def billing_period_undo_paid(*, line: BillingPeriod, actor, reason: str) -> BillingPeriod:
+    """Take back a mistaken "paid" on the day it was marked (a local calendar day, by the
+    clock): the line returns to the status it had before the mark, and the undo is recorded
+    beside the mark with who, when and the written reason. After that day a payment is on the
+    books and is corrected by finance's own process, not by this button."""
+    line = BillingPeriod.objects.select_for_update().get(pk=line.pk)
+    if not reason.strip():
+        raise BusinessRuleError("reason_required", "An undo of a payment needs a written reason.")
+    if line.status != BillingLineStatus.PAID:
+        raise BusinessRuleError(
+            "invalid_transition",
+            f"The billing line for {line.start} is {line.status}, not paid: there is no payment "
+            "to undo.",
+            current_status=line.status,
+        )
+    mark = line.events.order_by("-at", "-id").first()
+    if mark is None or mark.to_status != BillingLineStatus.PAID:
+        raise BusinessRuleError(
+            "undo_not_allowed",
+            f'The billing line for {line.start} has no recorded "paid" mark to take back.',
+        )
+    marked_on = timezone.localdate(mark.at)
+    if marked_on != timezone.localdate(timezone.now()):
+        raise BusinessRuleError(
+            "undo_too_late",
+            f'The billing line for {line.start} was marked paid on {marked_on}; a "paid" '
+            "mark can be undone only on the day it was made.",
+            marked_on=marked_on.isoformat(),
+        )
+    return _billing_line_move(line, mark.from_status, actor=actor, reason=reason.strip())
+
+
+def _billing_line_move(line: BillingPeriod, status: str, *, actor, reason: str) -> BillingPeriod:
+    now = timezone.now()
+    BillingPeriodEvent.objects.create(
+        line=line,
+        from_status=line.status,
+        to_status=status,
+        at=now,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        reason=reason,
+    )
     line.status = status
-    line.status_changed_by = actor
-    line.status_changed_at = timezone.now()
+    line.status_changed_by = actor if getattr(actor, "is_authenticated", False) else None
+    line.status_changed_at = now
     line.save(update_fields=["status", "status_changed_by", "status_changed_at"])
     return line
 

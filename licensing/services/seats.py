@@ -110,6 +110,12 @@ def _locked_seat(seat: Seat | int) -> Seat:
     )
 
 
+def seat_hold_reason(employee: Employee) -> str | None:
+    """Why this employee's seat is held, in the words the seat events record (the unit, its
+    union and where the bargaining stands); None when their unit holds no seats."""
+    return _held_reason(employee)
+
+
 def _held_reason(employee: Employee) -> str | None:
     unit = employee.bargaining_unit
     if unit is not None and unit.holds_seats:
@@ -171,6 +177,24 @@ def seat_request(
     seat_changes_announce([event])
     cost_recompute_request(contract_id=contract.pk)
     return seat
+
+
+@transaction.atomic
+def seats_request_bulk(
+    *,
+    employees: Iterable[Employee],
+    contract: Contract,
+    cohort: Cohort | None = None,
+    actor=None,
+    reason: str = "",
+) -> list[Seat]:
+    """Request a seat for each of several employees (a coordinator's selection), all or
+    nothing: each request is `seat_request`'s, with its rules and its event, and the first
+    refusal (a seat that exists by now, a separation) leaves every other request unwritten."""
+    return [
+        seat_request(employee=e, contract=contract, cohort=cohort, actor=actor, reason=reason)
+        for e in employees
+    ]
 
 
 @transaction.atomic

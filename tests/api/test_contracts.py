@@ -153,6 +153,30 @@ def test_mark__unknown_status__400(finance, world):
     assert list(response.json()["fields"]) == ["status"]
 
 
+def test_undo_paid__same_day_with_reason__back_to_invoiced(finance, world):
+    # Given a line marked invoiced, then paid by mistake
+    base = f"/api/v1/contracts/{world['contract'].pk}/periods/{world['line'].pk}"
+    finance.post(f"{base}/mark/", {"status": "invoiced"})
+    finance.post(f"{base}/mark/", {"status": "paid"})
+
+    # When finance undoes the payment mark with a reason
+    response = finance.post(f"{base}/undo-paid/", {"reason": "Paid the wrong period"})
+
+    # Then the line is invoiced again, and a second undo has nothing to take back
+    assert response.status_code == 200
+    assert response.json()["status"] == "invoiced"
+    again = finance.post(f"{base}/undo-paid/", {"reason": "again"})
+    assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
+
+
+def test_undo_paid__no_reason__400(finance, world):
+    base = f"/api/v1/contracts/{world['contract'].pk}/periods/{world['line'].pk}"
+    finance.post(f"{base}/mark/", {"status": "paid"})
+    response = finance.post(f"{base}/undo-paid/", {})
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["reason"]
+
+
 # --- forecast ------------------------------------------------------------------------------------
 
 

@@ -67,6 +67,7 @@ MATRIX = [
     ("GET", "/api/v1/contracts/{id}/cost/", FIGURES),
     ("GET", "/api/v1/contracts/{id}/periods/", FIGURES),
     ("POST", "/api/v1/contracts/{id}/periods/{period_id}/mark/", FINANCE_ONLY),
+    ("POST", "/api/v1/contracts/{id}/periods/{period_id}/undo-paid/", FINANCE_ONLY),
     ("POST", "/api/v1/contracts/{id}/forecast/", FORECASTERS),
     ("GET", "/api/v1/exports/employees/", EXPORTERS),
     ("GET", "/api/v1/exports/seats/", EXPORTERS),

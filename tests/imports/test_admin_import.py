@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from import_export.formats import base_formats
 
-from agencies.models import Employee, RosterUpload
+from agencies.models import Employee, ImportUpload
 from core.models import Job
 from licensing.services.seats import seat_request
 from tests.factories import ContractFactory, EmployeeFactory
@@ -45,7 +45,7 @@ def test_admin_fast_import__preview_then_confirm__employees_created(
     assert (job.status, job.requested_by, job.outcome["new"]) == ("succeeded", admin_user, 1)
     employee = Employee.objects.get()
     assert employee.history.get().history_user == admin_user
-    assert not RosterUpload.objects.exists()
+    assert not ImportUpload.objects.exists()
     # And confirming the same preview again is refused
     admin_client.post(response["Location"])
     assert Job.objects.filter(kind="roster_import", dry_run=False).count() == 1

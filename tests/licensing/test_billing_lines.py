@@ -8,10 +8,15 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from config.errors import BusinessRuleError
 from licensing.models import BillingPeriod, CostSnapshot
-from licensing.services.cost import billing_period_mark, billing_periods_close
+from licensing.services.cost import (
+    billing_period_mark,
+    billing_period_undo_paid,
+    billing_periods_close,
+)
 from licensing.tasks import nightly_snapshot_task
 from tests.factories import AgencyFactory, ContractFactory, UserFactory
 from tests.licensing.history import active_seats
@@ -89,6 +94,85 @@ def test_billing_mark__backwards__refused_with_the_current_status(contract):
     assert "already paid" in refusal.value.detail
     line.refresh_from_db()
     assert line.status == "paid"
+
+
+def test_billing_mark__each_mark__recorded_as_an_event(contract):
+    (line, _) = billing_periods_close(contract=contract, as_of=dt.date(2026, 3, 10))
+    clerk = UserFactory(username="finance.clerk")
+    billing_period_mark(line=line, status="invoiced", actor=clerk)
+    billing_period_mark(line=line, status="paid", actor=clerk)
+    billing_period_mark(line=line, status="paid", actor=clerk)  # again: nothing to record
+    assert [(e.from_status, e.to_status, e.actor) for e in line.events.all()] == [
+        ("accrued", "invoiced", clerk),
+        ("invoiced", "paid", clerk),
+    ]
+
+
+def test_billing_undo__paid_today__back_to_invoiced_and_both_recorded(contract):
+    # Given a line marked invoiced, then paid by mistake today
+    (line, _) = billing_periods_close(contract=contract, as_of=dt.date(2026, 3, 10))
+    clerk, lead = UserFactory(username="clerk"), UserFactory(username="lead")
+    billing_period_mark(line=line, status="invoiced", actor=clerk)
+    billing_period_mark(line=line, status="paid", actor=clerk)
+
+    # When the undo is made with a reason
+    line = billing_period_undo_paid(line=line, actor=lead, reason="  Paid the wrong period  ")
+
+    # Then the line is invoiced again, changed by the undoer, and the mark and its undo stay
+    line.refresh_from_db()
+    assert (line.status, line.status_changed_by) == ("invoiced", lead)
+    assert [(e.to_status, e.actor.username, e.reason) for e in line.events.all()] == [
+        ("invoiced", "clerk", ""),
+        ("paid", "clerk", ""),
+        ("invoiced", "lead", "Paid the wrong period"),
+    ]
+
+
+def test_billing_undo__paid_straight_from_accrued__back_to_accrued(contract):
+    (line, _) = billing_periods_close(contract=contract, as_of=dt.date(2026, 3, 10))
+    billing_period_mark(line=line, status="paid", actor=None)
+    line = billing_period_undo_paid(line=line, actor=None, reason="wrong line")
+    assert line.status == "accrued"
+
+
+def test_billing_undo__marked_on_an_earlier_day__refused_too_late(contract):
+    # Given a line marked paid two days ago
+    (line, _) = billing_periods_close(contract=contract, as_of=dt.date(2026, 3, 10))
+    billing_period_mark(line=line, status="paid", actor=None)
+    line.events.update(at=timezone.now() - dt.timedelta(days=2))
+
+    # When an undo is tried; then it is refused and the line stays paid
+    with pytest.raises(BusinessRuleError) as refusal:
+        billing_period_undo_paid(line=line, actor=None, reason="late")
+    assert refusal.value.code == "undo_too_late"
+    assert "only on the day it was made" in refusal.value.detail
+    line.refresh_from_db()
+    assert line.status == "paid"
+
+
+@pytest.mark.parametrize(
+    ("marks", "reason", "code"),
+    [
+        (["invoiced"], "not paid", "invalid_transition"),
+        (["paid"], "   ", "reason_required"),
+    ],
+)
+def test_billing_undo__nothing_to_undo_or_no_reason__refused(contract, marks, reason, code):
+    (line, _) = billing_periods_close(contract=contract, as_of=dt.date(2026, 3, 10))
+    for status in marks:
+        billing_period_mark(line=line, status=status, actor=None)
+    with pytest.raises(BusinessRuleError) as refusal:
+        billing_period_undo_paid(line=line, actor=None, reason=reason)
+    assert refusal.value.code == code
+
+
+def test_billing_undo__paid_without_a_recorded_mark__refused(contract):
+    # Given a line set to paid before marks were recorded (no event)
+    (line, _) = billing_periods_close(contract=contract, as_of=dt.date(2026, 3, 10))
+    BillingPeriod.objects.filter(pk=line.pk).update(status="paid", status_changed_at=timezone.now())
+    with pytest.raises(BusinessRuleError) as refusal:
+        billing_period_undo_paid(line=line, actor=None, reason="x")
+    assert refusal.value.code == "undo_not_allowed"
 
 
 def test_nightly_task__active_contracts__close_periods_and_snapshot(contract):
