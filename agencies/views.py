@@ -124,6 +124,7 @@ def nav_context(request, current: str) -> dict:
         links.append(("seats", reverse("web:seats"), "Seat counts"))
     if has_any_role(user, MANAGE):
         links.append(("imports", reverse("web:imports"), "Imports"))
+        links.append(("reclaim", reverse("web:reclaim"), "Idle seats"))
     return {
         "nav_links": links,
         "nav_current": current,

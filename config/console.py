@@ -13,7 +13,8 @@ and the service's refusal (`BusinessRuleError`) is shown as the page's error. Th
    form's values carried as hidden fields, and a "Confirm" button that posts them again with
    `confirmed=yes`. Pages whose action needs no confirmation return `None` from `preview()`.
 4. Confirmed (or no preview): `perform()` calls the service and returns the URL to go to;
-   the page redirects there (post/redirect/get: a reload never re-posts, never answers 405).
+   the page redirects there (post/redirect/get: a reload never re-posts, never answers 405),
+   opened at `#main` unless the URL names its own fragment.
    A `BusinessRuleError` shows the form again (409) with the service's message.
 
 Who may act is `roles` (the API's role tuples) and, for agency data, the caller's agency scope:
@@ -112,7 +113,7 @@ class ActionPage(PageMixin, FormView):
             form.add_error(None, exc.detail)
             context = self.get_context_data(form=form, refusal=exc)
             return self.render_to_response(context, status=409)
-        return HttpResponseRedirect(url)
+        return HttpResponseRedirect(landing(url))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -131,6 +132,13 @@ class ActionPage(PageMixin, FormView):
 
     def success(self, text: str) -> None:
         messages.success(self.request, text)
+
+
+def landing(url: str) -> str:
+    """Where an action sends the browser, opened at the page's main content (the success message
+    is its first line). Without a fragment of its own, a redirect keeps the one the form posted
+    to (`…#errors`, the error summary), which the next page does not have."""
+    return url if "#" in url else f"{url}#main"
 
 
 def request_confirmed(request) -> bool:

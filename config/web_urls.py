@@ -3,7 +3,7 @@
 Namespace `web`. Every page asks the API's role and agency-scope questions; see docs/pages.md."""
 
 from django.templatetags.static import static
-from django.urls import path
+from django.urls import path, re_path
 from django.views.generic import RedirectView
 
 from agencies import views_people, views_uploads
@@ -11,6 +11,12 @@ from agencies.views import AgencyPage, LoginPage, SeatCountsPage, home
 from config.pages import LogoutPage, NoRolePage
 from licensing import views_billing, views_seats
 from licensing.views import ContractDashboard, ContractWhatIf, FinanceHome
+from rollout.console.cohorts import CohortActivate, CohortPage, GateReopen, GateSignOff
+from rollout.console.jobs import JobBlockedCsv, JobPage, JobProgress
+from rollout.console.plan import CohortAdd, CohortChange, CohortRemove, WaveCreate, WaveUpdate
+from rollout.console.reclaim import ReclaimPage
+from rollout.console.waves import WaveActionPage, WavePage
+from rollout.services.waves import ACTIONS as WAVE_ACTIONS
 from rollout.views import TimelinePage
 
 app_name = "web"
@@ -92,3 +98,37 @@ urlpatterns = [
     ),
     # --- end of the people-and-seats console block -------------------------------------------
 ]
+
+# --- Rollout console: plan, waves, gates, activation, jobs, reclamation (rollout/console/) ---
+# Every action is a config.console.ActionPage calling the service the API calls; who may open
+# what is the table in docs/pages.md.
+urlpatterns += [
+    path("rollout/waves/new/", WaveCreate.as_view(), name="wave-create"),
+    path("rollout/waves/<int:pk>/", WavePage.as_view(), name="wave"),
+    path("rollout/waves/<int:pk>/edit/", WaveUpdate.as_view(), name="wave-edit"),
+    path("rollout/waves/<int:pk>/cohorts/new/", CohortAdd.as_view(), name="cohort-add"),
+    re_path(
+        rf"^rollout/waves/(?P<pk>[0-9]+)/(?P<action>{'|'.join(WAVE_ACTIONS)})/$",
+        WaveActionPage.as_view(),
+        name="wave-action",
+    ),
+    path("rollout/cohorts/<int:pk>/", CohortPage.as_view(), name="cohort"),
+    path("rollout/cohorts/<int:pk>/edit/", CohortChange.as_view(), name="cohort-edit"),
+    path("rollout/cohorts/<int:pk>/remove/", CohortRemove.as_view(), name="cohort-remove"),
+    path(
+        "rollout/cohorts/<int:pk>/gates/<slug:kind>/sign-off/",
+        GateSignOff.as_view(),
+        name="gate-sign-off",
+    ),
+    path(
+        "rollout/cohorts/<int:pk>/gates/<slug:kind>/reopen/",
+        GateReopen.as_view(),
+        name="gate-reopen",
+    ),
+    path("rollout/cohorts/<int:pk>/activate/", CohortActivate.as_view(), name="cohort-activate"),
+    path("rollout/jobs/<int:pk>/", JobPage.as_view(), name="job"),
+    path("rollout/jobs/<int:pk>/progress/", JobProgress.as_view(), name="job-progress"),
+    path("rollout/jobs/<int:pk>/blocked.csv", JobBlockedCsv.as_view(), name="job-blocked-csv"),
+    path("rollout/reclaim/", ReclaimPage.as_view(), name="reclaim"),
+]
+# --- end of the rollout console ---

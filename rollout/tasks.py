@@ -59,14 +59,25 @@ def activate_cohort_task(cohort_id: int, job_id: int | None = None, dry_run: boo
 
 @shared_task(**_LIMITS)
 def reclaim_contract_idle_seats_task(
-    contract_id: int, as_of: str | None = None, dry_run: bool = False
+    contract_id: int, as_of: str | None = None, dry_run: bool = False, job_id: int | None = None
 ) -> int | None:
-    """Reclaim one contract's idle seats; returns the reclamation job's id."""
+    """Reclaim one contract's idle seats; returns the reclamation job's id. With `job_id` (a
+    run asked for from the console) it runs that job's request: the seats chosen, or every
+    candidate. A job already ended is left as it is (a second message for it)."""
     contract = Contract.objects.filter(pk=contract_id).first()
     if contract is None:
         return None
     day = dt.date.fromisoformat(as_of) if as_of else None
-    return seats_reclaim_idle(contract=contract, as_of=day, dry_run=dry_run).job_id
+    job = Job.objects.filter(pk=job_id).first() if job_id else None
+    if job_id and job is None:
+        return None
+    if job is not None and job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
+        return job.pk
+    seat_ids = (job.outcome or {}).get("request", {}).get("seat_ids") if job else None
+    actor = job.requested_by if job else None
+    return seats_reclaim_idle(
+        contract=contract, as_of=day, dry_run=dry_run, actor=actor, seat_ids=seat_ids, job=job
+    ).job_id
 
 
 @shared_task(**_LIMITS)

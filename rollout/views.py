@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from agencies.views import PageMixin, page_contract
-from config.api.permissions import agency_scope
+from config.api.permissions import MANAGE, agency_scope, has_any_role
 from licensing import charts
 
 from .calendar import calendar_url_query
@@ -174,6 +174,7 @@ class TimelinePage(PageMixin, TemplateView):
         )
         context.update(
             contract=contract,
+            can_plan=has_any_role(self.request.user, MANAGE),
             plan=plan,
             chart=svg,
             chart_labels=charts.gantt_labels(rows) if rows else "",

@@ -7,7 +7,7 @@ from .activation import cohort_activate, cohort_activation_enqueue
 from .jobs import jobs_requeue_stalled
 from .plan import cohort_add, cohort_remove, cohort_update, wave_create, wave_update
 from .readiness import readiness_reopen, readiness_sign_off
-from .reclaim import Reclamation, seats_reclaim_idle
+from .reclaim import Reclamation, seats_reclaim_enqueue, seats_reclaim_idle, seats_reclaimable
 from .waves import (
     TRANSITIONS,
     wave_approve,
@@ -29,7 +29,9 @@ __all__ = [
     "jobs_requeue_stalled",
     "readiness_reopen",
     "readiness_sign_off",
+    "seats_reclaim_enqueue",
     "seats_reclaim_idle",
+    "seats_reclaimable",
     "wave_approve",
     "wave_cancel",
     "wave_complete",

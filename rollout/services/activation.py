@@ -44,7 +44,7 @@ from ..selectors import (
 from .jobs import job_queue
 
 BATCH_SIZE = 1000
-SAMPLE_SIZE = 100  # blocked people listed on a real run's job row; the rest are counted
+SAMPLE_SIZE = 100  # blocked people in `errors` (and in a real run's progress saves)
 BATCH_ATTEMPTS = 3
 
 ProgressCallback = Callable[[int, int], None]
@@ -66,13 +66,14 @@ class _Tally:
     def block(self, number: str, name: str, code: str, detail: str) -> None:
         self.blocked += 1
         self.blocked_by_reason[code] += 1
-        # A dry run lists everyone (that is what it is for); a real run keeps the first ones.
-        if self.dry_run or len(self.blocked_people) < SAMPLE_SIZE:
-            self.blocked_people.append(
-                {"employee_number": number, "name": name, "code": code, "detail": detail}
-            )
+        self.blocked_people.append(
+            {"employee_number": number, "name": name, "code": code, "detail": detail}
+        )
 
-    def outcome(self) -> dict[str, object]:
+    def outcome(self, *, final: bool = False) -> dict[str, object]:
+        """What the job row stores. A dry run lists everyone each time (that is what it is
+        for); a real run lists everyone it blocked once, at the end, so the people to chase
+        (untrained, held) can be downloaded without rewriting a growing list after each batch."""
         out: dict[str, object] = {
             "dry_run": self.dry_run,
             "already_active": self.already_active,
@@ -86,6 +87,8 @@ class _Tally:
             out["blocked_employees"] = self.blocked_people
         else:
             out["activated"] = self.activated
+            if final:
+                out["blocked_employees"] = self.blocked_people
         return out
 
 
@@ -120,7 +123,7 @@ def _job_progress(job: Job, tally: _Tally) -> None:
 def _job_end(job: Job, tally: _Tally, status: str, error: dict | None = None) -> None:
     job.status = status
     job.finished_at = timezone.now()
-    job.outcome = tally.outcome()
+    job.outcome = tally.outcome(final=True)
     job.errors = ([error] if error else []) + tally.blocked_people[:SAMPLE_SIZE]
     job.save(update_fields=["status", "finished_at", "outcome", "errors", "done", "total"])
 
@@ -263,7 +266,8 @@ def cohort_activate(
 
     A dry run writes no seat: its job row lists who would be activated and who is blocked and
     why, and it also previews a wave that has not started (with a warning). A real run counts
-    the blocked per reason and lists the first 100. Safe to rerun and to run twice at once.
+    the blocked per reason, keeps the first 100 in `errors` and lists everyone it blocked in its
+    final outcome (`blocked_employees`). Safe to rerun and to run twice at once.
 
     Not atomic on purpose: call it outside a transaction, so each batch commits on its own. A
     refusal (the wave is not in progress) marks the job failed and raises `BusinessRuleError`."""

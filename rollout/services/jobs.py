@@ -1,12 +1,14 @@
-"""Handing cohort-activation jobs to the broker, and finding the ones the broker lost.
+"""Handing cohort-activation and reclamation jobs to the broker, and finding the ones the broker
+lost.
 
 A job row is the record people follow; the broker message is only the way to get it run. Two
 things can part them: the broker is unreachable when the job is queued (the row would say
 `queued` for ever), and the broker loses the message or the worker dies holding it (Redis keeps
 nothing on disk; an unacknowledged message comes back only after the visibility timeout). The
 first is answered at once — the row is marked failed with the reason, and the caller gets the
-error — and the second by beat's sweeper, which queues a stalled job again: the activation is
-idempotent, so a job that was in fact still alive only finds its seats already made.
+error — and the second by beat's sweeper, which queues a stalled job again: both jobs are
+idempotent, so a job that was in fact still alive only finds its seats already made (or already
+reclaimed).
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ GAVE_UP = {
 
 
 def job_queue(job: Job) -> None:
-    """Send a cohort-activation job to the workers. If the broker cannot be reached the row is
-    marked failed, saying so, and the error is raised for the caller to report (503)."""
+    """Send a cohort-activation or reclamation job to the workers. If the broker cannot be
+    reached the row is marked failed, saying so, and the error is raised for the caller to
+    report (503)."""
     try:
         _send(job)
     except CACHE_AND_BROKER_ERRORS:
@@ -51,9 +54,16 @@ def job_queue(job: Job) -> None:
 
 
 def _send(job: Job) -> None:
-    from ..tasks import activate_cohort_task
+    from ..tasks import activate_cohort_task, reclaim_contract_idle_seats_task
 
-    activate_cohort_task.delay(job.cohort_id, job_id=job.pk, dry_run=job.dry_run)
+    if job.kind == JobKind.RECLAIM:
+        # A reclamation asked for from the console carries its request on the row.
+        request = job.outcome["request"]
+        reclaim_contract_idle_seats_task.delay(
+            request["contract"], as_of=request["as_of"], job_id=job.pk
+        )
+    else:
+        activate_cohort_task.delay(job.cohort_id, job_id=job.pk, dry_run=job.dry_run)
 
 
 def _fail(job: Job, error: dict) -> None:
@@ -64,16 +74,19 @@ def _fail(job: Job, error: dict) -> None:
 
 
 def jobs_requeue_stalled(*, now: dt.datetime | None = None) -> list[int]:
-    """Beat's sweeper: queue again every cohort activation that has sat `queued`, or `running`
-    with no end, for longer than a live job could; after `MAX_REQUEUES` tries, mark it failed.
-    Returns the ids queued again."""
+    """Beat's sweeper: queue again every cohort activation, and every reclamation asked for
+    from the console, that has sat `queued`, or `running` with no end, for longer than a live
+    job could; after `MAX_REQUEUES` tries, mark it failed. Returns the ids queued again."""
     now = now or timezone.now()
     stalled = Q(status=JobStatus.QUEUED, queued_at__lt=now - QUEUED_STALL) | Q(
         status=JobStatus.RUNNING, started_at__lt=now - RUNNING_STALL
     )
-    activations = Job.objects.filter(kind=JobKind.COHORT_ACTIVATION, cohort__isnull=False)
+    queueable = Job.objects.filter(
+        Q(kind=JobKind.COHORT_ACTIVATION, cohort__isnull=False)
+        | Q(kind=JobKind.RECLAIM, outcome__has_key="request")
+    )
     queued = []
-    for pk in activations.filter(stalled).order_by("id").values_list("pk", flat=True):
+    for pk in queueable.filter(stalled).order_by("id").values_list("pk", flat=True):
         with transaction.atomic():
             # Locked and re-read: a worker may have finished or restarted it since.
             job = Job.objects.select_for_update().filter(stalled, pk=pk).first()

@@ -43,6 +43,10 @@ ACTIONS: dict[str, tuple[frozenset[str], str, str]] = {
     "cancel": (frozenset({W.PLANNED, W.APPROVED, W.PAUSED}), W.CANCELLED, "cancelled"),
 }
 
+# The actions that open the way to activations (or approve doing so) check every readiness gate
+# of every cohort, each time: a gate reopened after the approval blocks the start.
+GATED_ACTIONS = frozenset({"approve", "start", "resume"})
+
 # The same rules as a state graph, for docs, the admin and the API.
 TRANSITIONS: dict[str, frozenset[str]] = {
     state: frozenset(to for froms, to, _ in ACTIONS.values() if state in froms)
@@ -66,7 +70,8 @@ def _require_manager(actor, wave: Wave, verb: str) -> None:
 
 
 def _check_transition(wave: Wave, action: str) -> str:
-    """The state the action moves the wave to, or the refusal naming the state it is in."""
+    """The state the action moves the wave to, or the refusal naming the state it is in (or,
+    for a gated action, every failing gate)."""
     froms, to_status, done = ACTIONS[action]
     if wave.status not in froms:
         raise BusinessRuleError(
@@ -75,6 +80,8 @@ def _check_transition(wave: Wave, action: str) -> str:
             current_status=wave.status,
             requested_status=to_status,
         )
+    if action in GATED_ACTIONS:
+        _check_gates(wave, done)
     return to_status
 
 
@@ -130,7 +137,6 @@ def wave_approve(*, wave: Wave, actor, reason: str = "") -> Wave:
     _require_manager(actor, wave, "approve")
     wave = _lock(wave)
     _check_transition(wave, "approve")
-    _check_gates(wave, "approved")
     wave.approved_by = actor
     wave.approved_at = timezone.now()
     return _move(
@@ -146,7 +152,6 @@ def wave_start(*, wave: Wave, actor, reason: str = "") -> Wave:
     _require_manager(actor, wave, "start")
     wave = _lock(wave)
     _check_transition(wave, "start")
-    _check_gates(wave, "started")
     return _move(
         wave,
         W.IN_PROGRESS,
@@ -176,7 +181,6 @@ def wave_resume(*, wave: Wave, actor, reason: str = "") -> Wave:
     _require_manager(actor, wave, "resume")
     wave = _lock(wave)
     _check_transition(wave, "resume")
-    _check_gates(wave, "resumed")
     return _move(wave, W.IN_PROGRESS, actor=actor, reason=reason, verb="resumed", cohorts_to=None)
 
 

@@ -43,7 +43,7 @@ def test_action__valid__confirmation_step_then_acts_and_redirects(manager_client
     second = manager_client.post(
         "/add/", {"seats": "5", "reason": "DPH onboarding", "confirmed": "yes"}
     )
-    assert second.status_code == 302 and second["Location"] == "/done/"
+    assert second.status_code == 302 and second["Location"] == "/done/#main"
     assert console_urls.DONE == [(5, "DPH onboarding")]
 
 

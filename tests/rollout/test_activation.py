@@ -109,6 +109,7 @@ def test_cohort_activate__real_run__activates_what_the_dry_run_said(eohhs):
     assert job.outcome["activated"] == 3
     assert job.outcome["blocked_by_reason"] == preview["blocked_by_reason"]
     assert blocked_codes(job.errors) == blocked_codes(preview["blocked_employees"])
+    assert job.outcome["blocked_employees"] == job.errors  # everyone, once the job has ended
     assert (job.done, job.total) == (8, 8)
     assert job.started_at <= job.finished_at
 
@@ -282,3 +283,19 @@ def test_activate_cohort_command__wave_not_started__clear_error(eohhs):
 def test_activate_cohort_command__unknown_cohort__clear_error(db):
     with pytest.raises(CommandError, match="There is no cohort 999999"):
         call_command("activate_cohort", "999999", stdout=StringIO(), stderr=StringIO())
+
+
+def test_cohort_activate__more_blocked_than_the_sample__final_outcome_lists_everyone(
+    eohhs, monkeypatch
+):
+    # Given a job row that keeps only two blocked people in `errors`
+    monkeypatch.setattr(activation, "SAMPLE_SIZE", 2)
+
+    # When the activation runs
+    job = cohort_activate(cohort=eohhs)
+
+    # Then `errors` holds the first two, and the outcome everyone blocked, to download
+    assert len(job.errors) == 2
+    assert job.outcome["blocked"] == 6
+    listed = [p["employee_number"] for p in job.outcome["blocked_employees"]]
+    assert sorted(listed) == ["104", "105", "106", "107", "108", "109"]

@@ -6,13 +6,22 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
+from config.errors import BusinessRuleError
+from config.roles import FINANCE
 from core.models import Job
 from licensing.models import Seat, SeatEvent
-from rollout.services import seats_reclaim_idle
-from rollout.tasks import reclaim_idle_seats_task
+from rollout.services import (
+    jobs_requeue_stalled,
+    seats_reclaim_enqueue,
+    seats_reclaim_idle,
+    seats_reclaimable,
+)
+from rollout.tasks import reclaim_contract_idle_seats_task, reclaim_idle_seats_task
 from tests.factories import AgencyFactory, CohortFactory, ContractFactory, WaveFactory
 from tests.licensing.history import at, seat_with_history
+from tests.rollout.builders import person
 
 AS_OF = dt.date(2026, 11, 15)  # idle_days 30: last seen on 16 Oct or before is idle
 
@@ -208,3 +217,138 @@ def test_reclaim_idle_seats_command__dry_run__prints_the_candidates(contract, se
     assert "No activity for 30 days" in text
     assert "monthly charge $70.00 -> $40.00 (saving $30.00)" in text
     assert Seat.objects.get(pk=seats["idle"].pk).status == "active"
+
+
+# --- a chosen subset (the console's selection, the command's --seat) -------------------------
+
+
+def test_seats_reclaim_idle__chosen_seats__only_those_that_still_qualify(
+    contract, seats, rollout_manager
+):
+    # Given a choice of one idle seat, one seat that is not idle and one separated person's seat
+    chosen = [seats["idle"].pk, seats["recent"].pk, seats["separated"].pk]
+
+    # When reclamation runs for those seats only
+    result = seats_reclaim_idle(
+        contract=contract, as_of=AS_OF, actor=rollout_manager, seat_ids=chosen
+    )
+
+    # Then the chosen candidates are reclaimed, the seat that is not idle is left alone, and the
+    # candidates nobody chose keep their seats
+    now = statuses(seats)
+    assert (now["idle"], now["recent"], now["separated"]) == ("suspended", "active", "revoked")
+    assert (now["never_used"], now["separated_suspended"]) == ("active", "suspended")
+    assert [c.seat_id for c in result.suspended] == [seats["idle"].pk]
+    assert [c.seat_id for c in result.revoked] == [seats["separated"].pk]
+    # And the saving counts the two active seats freed: 7 to 5 at $10
+    assert (result.active_before, result.active_after) == (7, 5)
+    assert result.monthly_saving == D("20.00")
+
+
+def test_seats_reclaimable__report__same_as_dry_run_and_records_nothing(contract, seats):
+    jobs, events = Job.objects.count(), SeatEvent.objects.count()
+
+    report = seats_reclaimable(contract=contract, as_of=AS_OF)
+    dry = seats_reclaim_idle(contract=contract, as_of=AS_OF, dry_run=True)
+
+    assert report.as_json() == dry.as_json()
+    assert Job.objects.count() == jobs + 1  # the dry run's row only
+    assert SeatEvent.objects.count() == events
+
+
+def test_seats_reclaim_enqueue__manager__job_queued_then_runs_the_chosen_seats(
+    contract, seats, rollout_manager, django_capture_on_commit_callbacks
+):
+    # When a rollout manager asks for two seats to be reclaimed, as of 15 November
+    with django_capture_on_commit_callbacks(execute=True):
+        job = seats_reclaim_enqueue(
+            contract=contract,
+            actor=rollout_manager,
+            seat_ids=[seats["never_used"].pk, seats["separated_suspended"].pk],
+            as_of=AS_OF,
+        )
+
+    # Then the job ran (eagerly here) on its own row, with the request kept on the record
+    job.refresh_from_db()
+    assert (job.kind, job.status, job.requested_by, job.done) == (
+        "reclaim",
+        "succeeded",
+        rollout_manager,
+        2,
+    )
+    assert job.outcome["request"]["seat_ids"] == sorted(
+        [seats["never_used"].pk, seats["separated_suspended"].pk]
+    )
+    assert job.outcome["suspended"] == 1 and job.outcome["revoked"] == 1
+    assert statuses(seats)["idle"] == "active"
+    assert statuses(seats)["never_used"] == "suspended"
+    assert SeatEvent.objects.filter(job=job).count() == 2
+
+
+def test_seats_reclaim_enqueue__not_a_manager__refused(contract, seats):
+    finance = person("finance-reclaim", FINANCE)
+    with pytest.raises(BusinessRuleError) as refused:
+        seats_reclaim_enqueue(contract=contract, actor=finance, seat_ids=[seats["idle"].pk])
+    assert refused.value.code == "role_required"
+    assert not Job.objects.filter(kind="reclaim").exists()
+
+
+def test_seats_reclaim_enqueue__nothing_chosen__refused(contract, rollout_manager):
+    with pytest.raises(BusinessRuleError) as refused:
+        seats_reclaim_enqueue(contract=contract, actor=rollout_manager, seat_ids=[])
+    assert refused.value.code == "nothing_chosen"
+
+
+def test_reclaim_task__job_already_ended__changes_nothing(contract, seats, rollout_manager):
+    # Given a console job that already ran
+    job = Job.objects.create(
+        kind="reclaim",
+        status="succeeded",
+        outcome={"request": {"contract": contract.pk, "as_of": "2026-11-15", "seat_ids": None}},
+    )
+
+    # When a second message for it arrives
+    assert reclaim_contract_idle_seats_task(contract.pk, as_of="2026-11-15", job_id=job.pk) == (
+        job.pk
+    )
+
+    # Then nothing was reclaimed
+    assert statuses(seats)["idle"] == "active"
+
+
+def test_sweeper__lost_reclaim_job__queued_again_with_its_request(contract, seats, monkeypatch):
+    # Given a console reclamation whose message the broker lost ten minutes ago
+    sent = []
+    monkeypatch.setattr(
+        reclaim_contract_idle_seats_task, "delay", lambda *a, **kw: sent.append((a, kw))
+    )
+    lost = Job.objects.create(
+        kind="reclaim",
+        queued_at=timezone.now() - dt.timedelta(minutes=11),
+        outcome={"request": {"contract": contract.pk, "as_of": "2026-11-15", "seat_ids": [1]}},
+    )
+    # And a beat run that is not the console's (no request): not the sweeper's to repeat
+    Job.objects.create(
+        kind="reclaim", status="running", started_at=timezone.now() - dt.timedelta(hours=2)
+    )
+
+    # When the sweeper runs
+    assert jobs_requeue_stalled() == [lost.pk]
+
+    # Then the reclamation went to the broker again, with its contract, day and job
+    assert sent == [((contract.pk,), {"as_of": "2026-11-15", "job_id": lost.pk})]
+
+
+def test_reclaim_idle_seats_command__seat_option__only_those_seats(contract, seats):
+    out = StringIO()
+    call_command(
+        "reclaim_idle_seats",
+        f"--contract={contract.pk}",
+        f"--seat={seats['idle'].pk}",
+        "--as-of=2026-11-15",
+        stdout=out,
+    )
+    assert "suspended: 1 idle seat(s)" in out.getvalue()
+    assert "revoked: 0 seat(s)" in out.getvalue()
+    assert statuses(seats)["idle"] == "suspended"
+    assert statuses(seats)["never_used"] == "active"

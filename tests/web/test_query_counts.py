@@ -47,6 +47,18 @@ def requests(contract: Contract) -> list[tuple[str, str, str, dict | None]]:
         (ROLLOUT_MANAGER, "get", reverse("web:person", kwargs={"pk": person.pk}), None),
         (AGENCY_COORDINATOR, "get", reverse("web:person", kwargs={"pk": person.pk}), None),
         (ROLLOUT_MANAGER, "get", reverse("web:imports"), None),
+        # The rollout console (the activation preview writes a job row, which the wave page
+        # would then list: it is counted in docs/benchmarks.md, section console_pages)
+        (ROLLOUT_MANAGER, "get", reverse("web:wave", kwargs={"pk": cohort.wave_id}), None),
+        (AGENCY_COORDINATOR, "get", reverse("web:wave", kwargs={"pk": cohort.wave_id}), None),
+        (ROLLOUT_MANAGER, "get", reverse("web:cohort", kwargs={"pk": cohort.pk}), None),
+        (
+            ROLLOUT_MANAGER,
+            "post",
+            reverse("web:wave-action", kwargs={"pk": cohort.wave_id, "action": "pause"}),
+            {"reason": "count the queries"},
+        ),
+        (ROLLOUT_MANAGER, "get", reverse("web:reclaim"), None),
     ]
 
 

@@ -1,4 +1,4 @@
-"""manage.py reclaim_idle_seats [--contract ID] [--dry-run] [--as-of DATE]."""
+"""manage.py reclaim_idle_seats [--contract ID] [--dry-run] [--as-of DATE] [--seat ID ...]."""
 
 import datetime as dt
 
@@ -15,7 +15,8 @@ class Command(BaseCommand):
     help = (
         "Suspend seats idle for the contract's idle_days (outside the onboarding grace period, "
         "not for people on leave) and revoke the seats of separated employees. Every active "
-        "contract unless --contract is given; --dry-run lists the candidates and the saving."
+        "contract unless --contract is given; --seat (repeatable) limits the run to those seats; "
+        "--dry-run lists the candidates and the saving."
     )
 
     def add_arguments(self, parser):
@@ -24,8 +25,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as-of", type=dt.date.fromisoformat, help="Judge idleness at the end of this day."
         )
+        parser.add_argument(
+            "--seat",
+            type=int,
+            action="append",
+            dest="seats",
+            metavar="ID",
+            help="Only this seat (repeat for more); a seat that no longer qualifies is skipped.",
+        )
 
-    def handle(self, *args, contract=None, dry_run=False, as_of=None, **options):
+    def handle(self, *args, contract=None, dry_run=False, as_of=None, seats=None, **options):
         if contract is not None:
             contracts = list(Contract.objects.filter(pk=contract))
             if not contracts:
@@ -33,7 +42,7 @@ class Command(BaseCommand):
         else:
             contracts = list(contracts_active())
         for c in contracts:
-            result = seats_reclaim_idle(contract=c, as_of=as_of, dry_run=dry_run)
+            result = seats_reclaim_idle(contract=c, as_of=as_of, dry_run=dry_run, seat_ids=seats)
             verb = ("would suspend", "would revoke") if dry_run else ("suspended", "revoked")
             head = f"{c.name} ({c.number}), as of {result.as_of}"
             self.stdout.write(f"{head}{' (dry run, nothing changed)' if dry_run else ''}:")
