@@ -23,4 +23,7 @@ RUN mkdir -p /app/staticfiles && chown seatplan:seatplan /app/staticfiles
 USER seatplan
 EXPOSE 8000
 
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# gunicorn's request limits are set above Django's (config/request_limits.py), so a request over
+# a limit gets the API's JSON error shape from Django, not gunicorn's HTML page.
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", \
+     "--limit-request-line", "8190", "--limit-request-field_size", "16380"]

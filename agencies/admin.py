@@ -21,6 +21,7 @@ from import_export.admin import ImportExportModelAdmin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.api.permissions import agency_scope_of
 from config.errors import BusinessRuleError
 from config.roles import AGENCY_COORDINATOR, FINANCE, ROLLOUT_MANAGER, has_role
 from core.choices import JobKind, JobStatus
@@ -130,6 +131,15 @@ class EmployeeAdmin(
         "bargaining_unit",
     )
     list_select_related = ("agency", "bargaining_unit")
+
+    def get_queryset(self, request):
+        # A coordinator with admin access sees (and exports) their own agencies' people only,
+        # as in the API and on the pages.
+        employees = super().get_queryset(request)
+        if has_role(request.user, AGENCY_COORDINATOR):
+            return agency_scope_of(request.user).filter(employees, "agency")
+        return employees
+
     search_fields = ("=employee_number", "email", "last_name", "first_name", "=agency__code")
     search_help_text = "Employee number or agency code (exact), e-mail or name (contains)."
     ordering = ("employee_number",)

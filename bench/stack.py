@@ -15,8 +15,10 @@ What it starts, each a child process whose id is recorded and which is stopped b
   *those* servers with the commands of shared/services.md;
 - `migrate`, `seed_demo --scale S`, `collectstatic` and `recompute_costs` on that database;
 - **gunicorn** (`config.wsgi`, production settings, DEBUG off, a generated SECRET_KEY,
-  ALLOWED_HOSTS=127.0.0.1, plain HTTP on a free port), a **Celery worker** (prefork, all three
-  queues) and **Celery beat** (its safety-net recompute every `--safety-net` seconds).
+  ALLOWED_HOSTS=127.0.0.1, plain HTTP on a free port, gunicorn's request limits raised above
+  Django's as in production), a **Celery worker** (prefork, all three queues) **under
+  supervisord** with the production config (deploy/supervisord-worker.conf: restarted whenever
+  it exits) and **Celery beat** (its safety-net recompute every `--safety-net` seconds).
 
 Every wait has a deadline. `Stack` is also a context manager for the scenario scripts in
 bench/load/ and bench/faults/, which use its helpers (API keys, fault injection, Django access).
@@ -134,6 +136,16 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
+def _children(pid: int | None) -> list[int]:
+    if not pid:
+        return []
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
 def _pg_bindir() -> Path:
     found = sorted(glob("/usr/lib/postgresql/*/bin/postgres"))
     if found:
@@ -247,7 +259,9 @@ class Stack:
 
     def stop(self) -> None:
         for name in ("beat", "worker", "web"):
-            stop_pid(self.pids.pop(name, None), signal.SIGTERM, timeout=20)
+            # supervisord gives the worker 60 s for a warm shutdown before it kills it.
+            timeout = 75 if name == "worker" else 20
+            stop_pid(self.pids.pop(name, None), signal.SIGTERM, timeout=timeout)
         self._django_close()
         if self.shared:
             self._drop_shared_resources()
@@ -549,12 +563,12 @@ class Stack:
 
     # --- web, worker, beat ----------------------------------------------------------------------
 
-    def _spawn(self, name: str, args: list[str]) -> int:
+    def _spawn(self, name: str, args: list[str], extra_env: dict | None = None) -> int:
         log = open(self.log_path(name), "ab")  # noqa: SIM115 - handed to the child
         proc = subprocess.Popen(
             args,
             cwd=REPO_ROOT,
-            env=self.env(),
+            env={**self.env(), **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -585,33 +599,51 @@ class Stack:
                 str(self.log_path("access")),
                 "--access-logformat",
                 '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+                # Above Django's limits (config/request_limits.py), as in production.
+                "--limit-request-line",
+                "8190",
+                "--limit-request-field_size",
+                "16380",
             ],
         )
         say(f"gunicorn pid {pid} on {self.base_url} ({self.web_workers} workers)")
 
     def worker_start(self) -> None:
+        """supervisord with the production config, which starts the Celery worker and starts it
+        again whenever it exits; `pids["worker"]` is supervisord's."""
+        options = (
+            f"-Q default,costs,bulk --pool prefork --concurrency {self.worker_concurrency} "
+            f"-n {self.worker_node} --without-gossip --without-mingle -l info"
+        )
+        env = {
+            "SUPERVISOR_RUN_DIR": str(self.dir),
+            "CELERY_WORKER_OPTS": options,
+            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
         pid = self._spawn(
             "worker",
             [
-                str(VENV_BIN / "celery"),
-                "-A",
-                "config",
-                "worker",
-                "-Q",
-                "default,costs,bulk",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                str(self.worker_concurrency),
-                "-n",
-                f"stack-{os.getpid()}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "info",
+                str(VENV_BIN / "supervisord"),
+                "-c",
+                str(REPO_ROOT / "deploy" / "supervisord-worker.conf"),
             ],
+            extra_env=env,
         )
-        say(f"celery worker pid {pid}")
+        say(f"supervisord pid {pid} running the celery worker")
+
+    @property
+    def worker_node(self) -> str:
+        return f"stack-{os.getpid()}@%h"
+
+    def celery_worker_pid(self) -> int | None:
+        """The Celery worker's main process: supervisord's child (None while it restarts)."""
+        children = _children(self.pids.get("worker"))
+        return children[0] if children else None
+
+    def worker_restarts(self) -> int:
+        """How often supervisord has started the worker again after it exited."""
+        log = self.log_path("worker").read_text(errors="replace")
+        return log.count("exited: celery-worker")
 
     def beat_start(self) -> None:
         pid = self._spawn(
@@ -631,9 +663,10 @@ class Stack:
         say(f"celery beat pid {pid} (safety net every {self.safety_net}s)")
 
     def supervise(self) -> list[str]:
-        """Start again whichever of web, worker and beat has exited, as the production
-        supervisor does (docker compose `restart: unless-stopped`, systemd `Restart=always`);
-        returns their names."""
+        """Start again whichever of web, supervisord (the worker's supervisor) and beat has
+        exited, as the production restart policy does (docker compose `restart`, systemd
+        `Restart=always`); returns their names. The Celery worker itself is supervisord's to
+        restart."""
         starters = {"web": self.web_start, "worker": self.worker_start, "beat": self.beat_start}
         restarted = [name for name in starters if not alive(self.pids.get(name))]
         for name in restarted:
@@ -645,22 +678,18 @@ class Stack:
 
     def worker_child_pids(self) -> list[int]:
         """The prefork pool's processes (children of the worker's main process)."""
-        main = self.pids.get("worker")
-        if not main:
-            return []
-        try:
-            with open(f"/proc/{main}/task/{main}/children") as f:
-                return [int(p) for p in f.read().split()]
-        except OSError:
-            return []
+        return _children(self.celery_worker_pid())
 
-    def worker_kill(self) -> None:
-        """SIGKILL the whole worker (main process and pool) at once: no warm shutdown."""
-        pid = self.pids.pop("worker", None)
+    def worker_kill(self) -> int | None:
+        """SIGKILL the whole Celery worker (main process and pool, its process group) at once:
+        no warm shutdown. supervisord sees it exit and starts it again by itself; returns the
+        killed main process's id."""
+        pid = self.celery_worker_pid()
         if pid:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
             wait_until(lambda: not alive(pid), 10, "the worker to die")
+        return pid
 
     def get(self, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
         try:
@@ -692,7 +721,7 @@ class Stack:
     def wait_worker(self, timeout: float = 60) -> None:
         def ping():
             if not alive(self.pids.get("worker")):
-                raise StackError(f"the worker exited; see {self.log_path('worker')}")
+                raise StackError(f"supervisord exited; see {self.log_path('worker')}")
             result = subprocess.run(
                 [
                     str(VENV_BIN / "celery"),

@@ -3,9 +3,10 @@ the Swagger UI (served from the drf-spectacular sidecar's static files, no CDN).
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from config.api.health import HealthView
+from config.api.schema_view import SchemaView
 from config.pages import admin_login
 
 api_v1 = [
@@ -23,7 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("rollout/", include("rollout.urls")),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("config.web_urls")),
 ]

@@ -40,6 +40,8 @@ class JobAdmin(admin.ModelAdmin):
         "requeued",
         "started_at",
         "finished_at",
+        "claimed_by",
+        "heartbeat_at",
         "done",
         "total",
         "progress",

@@ -31,6 +31,18 @@ class Job(models.Model):
     )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The delivery (task id) running the job now; another one stays away while "
+        "its heartbeat is fresh.",
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the running job last said it is alive (every few seconds); a stale "
+        "heartbeat means its worker died, and the sweeper queues it again.",
+    )
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
     outcome = models.JSONField(default=dict, blank=True)
@@ -41,6 +53,14 @@ class Job(models.Model):
         # to its shared home rewrote no row.
         db_table = "rollout_job"
         ordering = ["-created_at"]
+        indexes = [
+            # The sweeper looks for unfinished jobs every few seconds; finished ones are most.
+            models.Index(
+                fields=["kind", "status"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="core_job_unfinished",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.status})"

@@ -31,6 +31,7 @@ from .models import (
     SeatEvent,
     UsageDay,
 )
+from .services.scheduling import cost_recompute_request
 
 
 class ViewOnlyAdminMixin:
@@ -97,7 +98,17 @@ class ContractAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "number", "vendor", "reseller", "is_active")}),
         ("Term and band", {"fields": ("start_date", "end_date", "floor_amount", "ceiling_amount")}),
-        ("Pricing", {"fields": ("tier_mode", "billing_basis", "min_billable_seats")}),
+        (
+            "Pricing",
+            {
+                "fields": (
+                    "tier_mode",
+                    "billing_basis",
+                    "min_billable_seats",
+                    "shortfall_allocation",
+                )
+            },
+        ),
         (
             "Rollout policy",
             {
@@ -111,6 +122,12 @@ class ContractAdmin(admin.ModelAdmin):
         ),
     )
     inlines = (PriceTierInline,)
+
+    # Terms and tiers move every cost figure: ask for the coalesced recompute on commit, as the
+    # services do for their own changes.
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        cost_recompute_request(contract_id=form.instance.pk)
 
 
 class SeatEventInline(admin.TabularInline):
@@ -229,7 +246,8 @@ class BillingPeriodAdmin(admin.ModelAdmin):
         "contract",
         "start",
         "end",
-        "billable_seats",
+        "billable_persons",
+        "charged_seats",
         "unit_price",
         "amount",
         "status",
@@ -245,9 +263,12 @@ class BillingPeriodAdmin(admin.ModelAdmin):
         "contract",
         "start",
         "end",
-        "billable_seats",
+        "billable_persons",
+        "charged_seats",
         "unit_price",
         "amount",
+        "unallocated_amount",
+        "explanation",
         "status",
         "status_changed_by",
         "status_changed_at",
@@ -337,6 +358,7 @@ class CostSnapshotAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
         "below_floor",
         "over_ceiling",
         "by_agency",
+        "fingerprint",
         "inputs",
         "report",
     )

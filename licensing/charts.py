@@ -217,12 +217,15 @@ def cost_curve(
     description: str,
     chart_id: str = "cost-curve",
     compact: bool = False,
+    cliff: tuple[dt.date, str] | None = None,
 ) -> Svg:
     """Cumulative spend at the end of each billing period, one line per series: the part in
     spend to date solid, the projection dashed. The floor and the ceiling are horizontal lines
-    labelled with their amounts, the as-of day a vertical rule. Axes: billing periods (month
-    ticks) and dollars. `compact` draws it for a phone: a narrower canvas, so the same text
-    sizes stay readable once the chart is scaled to the screen, and fewer month labels."""
+    labelled with their amounts, the as-of day a vertical rule, and a tier cliff (`cliff`: the
+    first day of the period within reach of a cheaper tier, and a short label) a dotted rule.
+    Axes: billing periods (month ticks) and dollars. `compact` draws it for a phone: a narrower
+    canvas, so the same text sizes stay readable once the chart is scaled to the screen, and
+    fewer month labels."""
     c = (
         _Canvas(width=360, height=320, left=42, right=112, top=30, bottom=54)
         if compact
@@ -336,6 +339,20 @@ def cost_curve(
                 x=x - 4 if anchor_end else x + 4,
                 y=c.y1 + 12,
                 class_="today-label" + (" end" if anchor_end else ""),
+            )
+        )
+    if cliff is not None and term_start <= cliff[0] <= term_end:
+        x = x_of(cliff[0])
+        label = "Tier cliff" if compact else cliff[1]
+        anchor_end = x + _text_width(label, 11) + 4 > c.x1
+        band.append(el("line", x1=x, x2=x, y1=c.y0, y2=c.y1 + 18, class_="cliff"))
+        band.append(
+            el(
+                "text",
+                text(label),
+                x=x - 4 if anchor_end else x + 4,
+                y=c.y1 + 28,
+                class_="cliff-label" + (" end" if anchor_end else ""),
             )
         )
     parts.append(el("g", *band))

@@ -11,6 +11,11 @@ class BillingBasis(models.TextChoices):
     ENGAGED = "engaged", "Engaged (sent at least one message in the period)"
 
 
+class ShortfallAllocation(models.TextChoices):
+    CENTRAL = "central", "Central fund (agencies pay what their persons cost)"
+    PRO_RATA = "pro_rata", "Pro rata (agencies share the whole charge)"
+
+
 class SeatStatus(models.TextChoices):
     REQUESTED = "requested", "Requested"
     HELD = "held", "Held for bargaining"

@@ -8,6 +8,10 @@ the chargeback by agency, as CSV or XLSX, safe to open and recorded.
 - Every export is recorded as a `core.Job` of kind `export`: who, what (kind, format,
   filters, the agencies in scope), when, and how many rows.
 - `agency_ids` limits the rows to some agencies (an agency coordinator's scope); None is all.
+  A scoped export also leaves out the columns that are contract-wide figures
+  (`ExportKind.contract_wide`: the chargeback's period totals), which the same caller may not
+  read through the API (`GET /api/v1/contracts/{id}/cost/` answers them 403): a coordinator's
+  file holds their agencies' rows and their agencies' figures, nothing of the whole contract.
 - The employees export has exactly the roster's columns, so it is a valid roster file.
 
 CSV is UTF-8 with a byte-order mark (so Excel reads the accents) and CRLF line ends; XLSX is
@@ -20,7 +24,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -78,11 +82,22 @@ class ExportFilters:
 
 @dataclass(frozen=True)
 class ExportKind:
+    """One kind of export. `contract_wide` maps each column that is a figure of the whole
+    contract (not of the row's agency) to the API operation that serves the same figure; such
+    columns are left out of a scoped export, whose caller may not read that operation."""
+
     name: str
     title: str
     columns: tuple[str, ...]
     rows: Callable[[ExportFilters, frozenset[int] | None], Iterable[tuple]]
     per_agency: bool = True  # False: rows are not an agency's (billing lines)
+    contract_wide: dict[str, str] = field(default_factory=dict)
+
+    def columns_for(self, agency_ids: frozenset[int] | None) -> tuple[str, ...]:
+        """The columns an export in this scope carries (None: every agency)."""
+        if agency_ids is None:
+            return self.columns
+        return tuple(c for c in self.columns if c not in self.contract_wide)
 
 
 @dataclass
@@ -201,7 +216,8 @@ def _billing_lines(filters: ExportFilters, agency_ids) -> Iterator[tuple]:
         "contract__number",
         "start",
         "end",
-        "billable_seats",
+        "billable_persons",
+        "charged_seats",
         "unit_price",
         "amount",
         "status",
@@ -209,11 +225,11 @@ def _billing_lines(filters: ExportFilters, agency_ids) -> Iterator[tuple]:
         "status_changed_at",
     )
     for row in rows.iterator(chunk_size=CHUNK):
-        yield (*row[:8], _local(row[8]))
+        yield (*row[:9], _local(row[9]))
 
 
 def _chargeback(filters: ExportFilters, agency_ids) -> Iterator[tuple]:
-    """Each started billing period's charge split across agencies by their billable seats
+    """Each started billing period's charge split across agencies by their billable persons
     (DESIGN.md rule 10), for periods starting between `since` and `until`, as of `as_of`
     (default today). A charge with no seat behind it is an "unallocated" line."""
     from agencies.models import Agency
@@ -243,7 +259,7 @@ def _chargeback(filters: ExportFilters, agency_ids) -> Iterator[tuple]:
             seats = inputs.billable.get(period.index, {})
             charge = pricing.period_charge(sum(seats.values()), inputs.terms)
             for code, amount in sorted(
-                pricing.split_chargeback(charge, seats).items(), key=lambda kv: kv[0] or "~"
+                _period_parts(charge, seats, inputs).items(), key=lambda kv: kv[0] or "~"
             ):
                 if wanted is not None and code not in wanted:
                     continue
@@ -260,6 +276,15 @@ def _chargeback(filters: ExportFilters, agency_ids) -> Iterator[tuple]:
                     charge,
                     amount,
                 )
+
+
+def _period_parts(charge, persons_by_agency, inputs) -> dict:
+    """Rule 10 (amended): the agencies' parts of a period's charge by their billable persons,
+    and the unallocated part (key None, the "unallocated" line: the central fund's share of the
+    billable minimum, or a charge with nobody behind it), as the cost report splits it."""
+    return pricing.period_chargeback(
+        charge, persons_by_agency, inputs.terms, inputs.shortfall_allocation
+    )
 
 
 KINDS: dict[str, ExportKind] = {
@@ -330,7 +355,8 @@ KINDS: dict[str, ExportKind] = {
                 "contract_number",
                 "period_start",
                 "period_end",
-                "billable_seats",
+                "billable_persons",
+                "charged_seats",
                 "unit_price",
                 "amount",
                 "status",
@@ -350,12 +376,16 @@ KINDS: dict[str, ExportKind] = {
                 "agency_code",
                 "agency_name",
                 "chargeback_code",
-                "billable_seats",
-                "period_billable_seats",
+                "billable_persons",
+                "period_billable_persons",
                 "period_charge",
                 "agency_amount",
             ),
             _chargeback,
+            contract_wide={
+                "period_billable_seats": "contracts_cost_retrieve",
+                "period_charge": "contracts_cost_retrieve",
+            },
         ),
     )
 }
@@ -426,10 +456,14 @@ def export_build(
     filters = filters or ExportFilters()
     started = timezone.now()
     rows = spec.rows(filters, agency_ids)
+    columns = spec.columns_for(agency_ids)
+    if columns != spec.columns:
+        keep = [spec.columns.index(c) for c in columns]
+        rows = (tuple(row[i] for i in keep) for row in rows)
     if fmt == "csv":
-        content, count = _write_csv(spec.columns, rows)
+        content, count = _write_csv(columns, rows)
     else:
-        content, count = _write_xlsx(spec.title, spec.columns, rows)
+        content, count = _write_xlsx(spec.title, columns, rows)
     stamp = timezone.localtime(started).strftime("%Y%m%d-%H%M%S")
     filename = f"seatplan-{kind}-{stamp}.{fmt}"
     job = Job.objects.create(
@@ -448,6 +482,7 @@ def export_build(
             "filename": filename,
             "filters": filters.as_json(),
             "agency_scope": "all" if agency_ids is None else sorted(agency_ids),
+            "columns": list(columns),
             "via": via,
             "bytes": len(content),
         },

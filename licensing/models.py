@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from .choices import BillingBasis, BillingLineStatus, SeatStatus, TierMode
+from .choices import BillingBasis, BillingLineStatus, SeatStatus, ShortfallAllocation, TierMode
 from .plain_events import SeatEventManager, fill_plain_events, sync_seat_moments
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -29,6 +29,12 @@ class Contract(models.Model):
     tier_mode = models.CharField(max_length=16, choices=TierMode.choices, default=TierMode.VOLUME)
     billing_basis = models.CharField(
         max_length=16, choices=BillingBasis.choices, default=BillingBasis.ASSIGNED
+    )
+    shortfall_allocation = models.CharField(
+        max_length=16,
+        choices=ShortfallAllocation.choices,
+        default=ShortfallAllocation.CENTRAL,
+        help_text="Who carries the part of a charge the billable minimum adds (cost rule 10).",
     )
     requires_training = models.BooleanField(default=True)
     readiness_threshold = models.DecimalField(
@@ -291,16 +297,88 @@ class UsageDay(models.Model):
         return f"{self.seat_id} on {self.date}: {self.messages} messages"
 
 
+class UsagePeriod(models.Model):
+    """The first day each seat engaged in each billing period of its contract (from `UsageDay`):
+    a derived cache that lets an engaged-basis recompute read one row per seat and period
+    instead of every usage day (~40,000 x 250 a year). On PostgreSQL, statement-level triggers
+    on `licensing_usageday` (and on a contract's start date) keep it (migration 0009), so every
+    writer is covered; `usage_periods_rebuild` recounts a contract's rows from the usage days.
+    Not used on SQLite, where billing reads the usage days directly. No foreign keys: derived
+    data, never a source."""
+
+    seat_id = models.BigIntegerField()
+    contract_id = models.BigIntegerField()
+    agency_id = models.BigIntegerField()
+    period_start = models.DateField()
+    first_date = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seat_id", "period_start"], name="licensing_usageperiod_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["contract_id", "period_start"],
+                include=["agency_id", "first_date", "seat_id"],
+                name="licensing_usageperiod_contract",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"seat {self.seat_id}, period of {self.period_start}: from {self.first_date}"
+
+
+class UsagePeriodTally(models.Model):
+    """Seats that engaged in a billing period, counted per (contract, agency, period start): the
+    `UsagePeriod` rows folded, so a recompute reads a few hundred rows for the periods before
+    the current one. PostgreSQL triggers on `licensing_usageperiod` append a signed delta row
+    per statement that adds or removes (seat, period) rows (migration 0009): the unique key of
+    `UsagePeriod` settles concurrent writers, so the deltas are exact; `usage_periods_rebuild`
+    folds them. The sum of `seats` over a key is what counts. No foreign keys: derived data."""
+
+    contract_id = models.BigIntegerField()
+    agency_id = models.BigIntegerField()
+    period_start = models.DateField()
+    seats = models.IntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["contract_id", "period_start"],
+                include=["agency_id", "seats"],
+                name="licensing_usagetally_contract",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id}/{self.agency_id} {self.period_start}: {self.seats:+}"
+
+
 class BillingPeriod(models.Model):
-    """One closed billing period of a contract, written once when the period ends: the billable
-    seats, the unit price and the amount finance then marks invoiced and paid."""
+    """One closed billing period of a contract, written by the first recompute that sees the
+    period over: the billable persons, the seats charged after the minimum, the unit price (none
+    under graduated pricing), the amount, who carries it, and a one-line explanation that
+    reconciles them. Finance then marks it invoiced and paid; it is never rewritten."""
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="billing_periods")
     start = models.DateField()
     end = models.DateField()
-    billable_seats = models.PositiveIntegerField()
-    unit_price = models.DecimalField(max_digits=10, decimal_places=4)
+    billable_persons = models.PositiveIntegerField(
+        help_text="Persons billable in the period, each counted once (cost rule 2)."
+    )
+    charged_seats = models.PositiveIntegerField(
+        default=0, help_text="Seats the invoice prices: billable persons, or the minimum."
+    )
+    unit_price = models.DecimalField(
+        max_digits=10, decimal_places=4, null=True, blank=True, help_text="Null: graduated."
+    )
     amount = models.DecimalField(**MONEY)
+    unallocated_amount = models.DecimalField(
+        **MONEY, default=Decimal("0.00"), help_text="Booked to the central fund (cost rule 10)."
+    )
+    explanation = models.CharField(max_length=300, blank=True)
     status = models.CharField(
         max_length=16, choices=BillingLineStatus.choices, default=BillingLineStatus.ACCRUED
     )
@@ -372,6 +450,11 @@ class CostSnapshot(models.Model):
     by_agency = models.JSONField(default=list)
     report = models.JSONField(default=dict, help_text="The full cost report, as the API serves it.")
     inputs = models.JSONField(default=dict, help_text="Terms and counts the figures came from.")
+    fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Fingerprint of the inputs when computed: a different one now means stale.",
+    )
 
     class Meta:
         ordering = ["-computed_at", "-id"]

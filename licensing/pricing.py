@@ -12,6 +12,7 @@ invoice line; anything built from charges (totals, headroom, chargeback) adds th
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 from bisect import bisect_right
 from collections import Counter
@@ -233,6 +234,17 @@ def period_charge(n: int, terms: Terms) -> Decimal:
     return money(amount)
 
 
+def persons_price(n: int, terms: Terms) -> Decimal:
+    """What `n` persons cost without the billable minimum: the part of a period charge that
+    rule 10 (central allocation) shares among the agencies."""
+    return period_charge(n, dataclasses.replace(terms, min_billable_seats=0))
+
+
+def charged_seats(n: int, terms: Terms) -> int:
+    """Rule 3: the seat count the invoice prices, `max(n, min_billable_seats)`."""
+    return max(n, terms.min_billable_seats)
+
+
 # ---------------------------------------------------------------------------------------------
 # Rule 7: headroom under the ceiling
 # ---------------------------------------------------------------------------------------------
@@ -339,15 +351,98 @@ def tier_cliff(n: int, terms: Terms) -> TierCliff | None:
     return None
 
 
+@dataclass(frozen=True)
+class ProjectionCliff:
+    """Rule 9 (amended): the first remaining period (`position` among the counts given) whose
+    planned count can reach a cheaper tier for less: `seats_to_next_tier` more seats take its
+    charge from `period_amount_now` to `period_amount_at_next_tier`, and, kept to the end of the
+    term, change the projected total by `projected_total_change` (negative: it falls)."""
+
+    position: int
+    planned_seats: int
+    seats_to_next_tier: int
+    period_amount_now: Decimal
+    period_amount_at_next_tier: Decimal
+    projected_total_change: Decimal
+
+
+def _cheaper_reach(n: int, terms: Terms) -> Tier | None:
+    """The first tier above the one pricing `n` seats whose first seat makes the period charge
+    lower than it is with `n`: the fewest seats to add for a smaller bill (volume only)."""
+    if terms.tier_mode != VOLUME:
+        return None
+    current = _tier_index(max(n, terms.min_billable_seats), terms)
+    now = period_charge(n, terms)
+    for tier in terms.tiers[current + 1 :]:
+        if (
+            tier.unit_price < terms.tiers[current].unit_price
+            and period_charge(tier.min_seats, terms) < now
+        ):
+            return tier
+    return None
+
+
+def projection_tier_cliff(counts: Sequence[int], terms: Terms) -> ProjectionCliff | None:
+    """Rule 9 (amended) on a projection: `counts` are the planned counts of the remaining
+    periods, in order. The first period whose count is within reach of a cheaper tier (adding
+    seats lowers its charge) gives the seats to add; those seats stay to the end of the term, so
+    the change in the projected total sums every period from that one on. None under graduated
+    pricing, when no period is within reach, or when no period remains."""
+    for position, n in enumerate(counts):
+        tier = _cheaper_reach(n, terms)
+        if tier is None:
+            continue
+        k = tier.min_seats - n
+        change = sum(
+            (period_charge(c + k, terms) - period_charge(c, terms) for c in counts[position:]),
+            Decimal(0),
+        )
+        return ProjectionCliff(
+            position=position,
+            planned_seats=n,
+            seats_to_next_tier=k,
+            period_amount_now=period_charge(n, terms),
+            period_amount_at_next_tier=period_charge(tier.min_seats, terms),
+            projected_total_change=change,
+        )
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # Rule 10: chargeback
 # ---------------------------------------------------------------------------------------------
 
 
+SHORTFALL_CENTRAL = "central"
+SHORTFALL_PRO_RATA = "pro_rata"
+
+
+def period_chargeback(
+    charge: Decimal, persons_by_agency: Mapping[str, int], terms: Terms, allocation: str
+) -> dict[str | None, Decimal]:
+    """Rule 10 (amended): who carries a period's charge. Under `central` the agencies share
+    `min(charge, persons_price(n))`, what their persons cost without the billable minimum, and
+    the rest (the minimum's shortfall) is unallocated, under the key None: the state's central
+    fund. Under `pro_rata` the whole charge is shared. With no billable person the whole charge
+    is unallocated either way. The parts add up to `charge` exactly."""
+    if allocation not in (SHORTFALL_CENTRAL, SHORTFALL_PRO_RATA):
+        raise ValueError(f"Unknown shortfall allocation {allocation!r}.")
+    n = sum(persons_by_agency.values())
+    if n == 0:
+        return {None: money(charge)} if charge else {}
+    shared = charge
+    if allocation == SHORTFALL_CENTRAL:
+        shared = min(charge, persons_price(n, terms))
+    parts = split_chargeback(shared, persons_by_agency)
+    if charge - shared:
+        parts[None] = charge - shared
+    return parts
+
+
 def split_chargeback(
     amount: Decimal, seats_by_agency: Mapping[str, int]
 ) -> dict[str | None, Decimal]:
-    """Rule 10: split a period charge across agencies in proportion to their billable seats.
+    """Rule 10: split a period charge across agencies in proportion to their billable persons.
 
     Largest-remainder apportionment in whole cents: every share is floored, then the cents
     left over go one at a time to the largest remainders, ties to the lower agency code, so

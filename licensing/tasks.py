@@ -11,7 +11,7 @@ from .models import Contract
 from .selectors import contracts_active
 from .services.cost import billing_periods_close, contract_cost_snapshot
 from .services.scheduling import cost_recompute_should_wait
-from .services.tally import active_tally_rebuild
+from .services.tally import active_tally_rebuild, usage_periods_rebuild
 
 # Time limits stay well under the broker's visibility timeout so a slow job is not redelivered
 # while it still runs; retries are bounded and back off.
@@ -53,11 +53,14 @@ def recompute_all_contracts_task() -> int:
 
 @shared_task(**_LIMITS)
 def nightly_snapshot_task() -> int:
-    """Nightly: close billing periods that ended and store the day's snapshot of every contract."""
+    """Nightly: fold the active-seat tally and recount the usage-period summary (both heal
+    anything that bypassed their triggers), then store the day's snapshot of every contract,
+    which writes the billing line of every period that has ended."""
     count = 0
     for contract in contracts_active():
-        billing_periods_close(contract=contract)
         active_tally_rebuild(contract_id=contract.pk)
+        usage_periods_rebuild(contract_id=contract.pk)
+        billing_periods_close(contract=contract)
         contract_cost_snapshot(contract=contract)
         count += 1
     return count

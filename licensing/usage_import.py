@@ -35,6 +35,7 @@ from core.models import Job
 
 from .choices import SeatStatus
 from .models import Contract, Seat, UsageDay
+from .services.scheduling import cost_recompute_request
 
 BATCH_SIZE = 1000
 UNKNOWN_LISTED = 200  # unknown e-mails named in the report; the rest are counted
@@ -181,6 +182,10 @@ class _UsageRun:
         if self.report.rejected:
             return
         self._move_last_active()
+        if self.report.new or self.report.changed:
+            # On the engaged basis a usage day is what makes a person billable (cost rule 11);
+            # asked on commit, so a dry run (rolled back) asks for nothing.
+            cost_recompute_request(contract_id=self.contract.pk)
         if self.report.unknown_emails:
             shown = sorted(self.report.unknown_emails)[:10]
             self.report.warnings.append(

@@ -33,8 +33,8 @@ from .export_views import export_links
 from .forecast import CancelWave, SetQuota, ShiftWave
 from .models import Contract
 from .pricing import TermsError
-from .selectors import billing_lines, contract_cost_inputs, contract_latest_snapshot
-from .services.cost import contract_forecast, today
+from .selectors import billing_lines, contract_cost_inputs
+from .services.cost import contract_cost_answer, contract_forecast, today
 from .views_billing import paid_mark_undoable
 
 
@@ -54,28 +54,28 @@ class FinanceHome(PageMixin, RedirectView):
 
 @dataclasses.dataclass(frozen=True)
 class Figures:
-    """What the dashboard shows: the API's cost answer (`answer`, as `CostReport.as_json`), the
-    report computed now from the same inputs (`fresh`, with the floor and ceiling crossings),
-    the report without the plan (`no_plan`), and where the answer came from."""
+    """What the dashboard shows: the API's cost answer (`answer`: the report with
+    `computed_at`, `stale` and `eligible_employees`), the report computed now from the
+    database (`fresh`, with the floor and ceiling crossings), and the report without the plan
+    (`no_plan`)."""
 
     answer: dict
     fresh: CostReport
     no_plan: CostReport
-    snapshot_at: object  # datetime of the snapshot the answer is, or None when computed now
-    snapshot_behind: bool
+
+    @property
+    def computed_at(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(self.answer["computed_at"])
 
 
 def contract_figures(contract: Contract) -> Figures:
-    """The cost figures of the dashboard, as the API would answer them now."""
-    day = today()
-    inputs = contract_cost_inputs(contract, day)
+    """The cost figures of the dashboard, as the API answers them now (a stale snapshot is
+    recomputed on the embedded default, and marked stale with a broker)."""
+    answer = contract_cost_answer(contract=contract)
+    inputs = contract_cost_inputs(contract, today())
     fresh = build_report(inputs)
     no_plan = build_report(dataclasses.replace(inputs, planned_cohorts=()))
-    snapshot = contract_latest_snapshot(contract)
-    if snapshot is not None and snapshot.as_of == day and snapshot.report:
-        answer = snapshot.report
-        return Figures(answer, fresh, no_plan, snapshot.computed_at, answer != fresh.as_json())
-    return Figures(fresh.as_json(), fresh, no_plan, None, False)
+    return Figures(answer, fresh, no_plan)
 
 
 def money(value) -> Decimal:
@@ -192,6 +192,17 @@ def curve_svg(
         "description": description,
     }
     # Two drawings of one chart: the stylesheet shows the compact one on phones only.
+    cliff = answer.get("tier_cliff")
+    if cliff:
+        terms["cliff"] = (
+            _date(cliff["period_start"]),
+            f"Tier cliff: +{cliff['seats_to_next_tier']:,} seats",
+        )
+        terms["description"] += (
+            f" A dotted rule marks {charts.day_label(_date(cliff['period_start']))}: "
+            f"{cliff['seats_to_next_tier']:,} more seats from then on would reach a cheaper "
+            f"tier and change the total by {signed_money(money(cliff['projected_total_change']))}."
+        )
     return charts.Svg(
         charts.cost_curve(series, chart_id=chart_id, **terms)
         + charts.cost_curve(series, chart_id=f"{chart_id}-compact", compact=True, **terms)
@@ -211,7 +222,7 @@ def chargeback_rows(answer: dict) -> list[dict]:
     rows = []
     for ln in sorted(lines, key=lambda x: (-money(x["amount"]), x["agency"] or "")):
         amount = money(ln["amount"])
-        label = ln["agency"] or "Unallocated (billable minimum)"
+        label = ln["agency"] or "Unallocated (central fund)"
         share = (amount / total * 100) if total else Decimal(0)
         rows.append(
             {
@@ -434,15 +445,10 @@ class ContractDashboard(PageMixin, TemplateView):
             no_plan_total=figures.no_plan.projected_total,
             room_after_plan=money(answer["ceiling_amount"]) - money(answer["projected_total"]),
             cliff=answer["tier_cliff"],
-            cliff_saving=(
-                money(answer["tier_cliff"]["period_amount_now"])
-                - money(answer["tier_cliff"]["period_amount_at_next_tier"])
-            )
+            cliff_change=signed_money(money(answer["tier_cliff"]["projected_total_change"]))
             if answer["tier_cliff"]
             else None,
-            cliff_reach=(
-                answer["billable_seats_this_period"] + answer["tier_cliff"]["seats_to_next_tier"]
-            )
+            cliff_start=_date(answer["tier_cliff"]["period_start"])
             if answer["tier_cliff"]
             else None,
             chart=curve_svg(contract, answer, title=f"Cumulative spend of {contract.name}"),

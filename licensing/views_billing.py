@@ -24,7 +24,7 @@ from .services.cost import billing_period_mark, billing_period_undo_paid
 def line_words(line: BillingPeriod) -> str:
     return (
         f"the billing line of {charts.day_label(line.start)} – {charts.day_label(line.end)} "
-        f"({charts.full_money(line.amount)}, {line.billable_seats:,} billable seats)"
+        f"({charts.full_money(line.amount)}, {line.billable_persons:,} billable persons)"
     )
 
 

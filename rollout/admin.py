@@ -1,5 +1,5 @@
 """Admin for the rollout plan: waves with their cohorts, cohorts with their readiness gates, and
-the status changes they went through.
+the status changes they went through; and people's private calendar links, to revoke.
 
 A wave's approval (`status`, `approved_by`, `approved_at`) and a gate's sign-off (`is_met`,
 `met_at`, `signed_off_by`) are read-only here: they go through the rollout services, which check
@@ -13,7 +13,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from licensing.choices import SeatStatus
 from licensing.services.scheduling import cost_recompute_request
 
-from .models import Cohort, ReadinessCheck, Wave, WaveEvent
+from .models import CalendarLink, Cohort, ReadinessCheck, Wave, WaveEvent
+from .services import calendar_links_revoke
 
 # Who vouched for a gate, and when, is recorded by readiness_sign_off / readiness_reopen from the
 # person acting, so the admin shows these and never lets anyone type them in.
@@ -150,3 +151,26 @@ class ReadinessCheckAdmin(admin.ModelAdmin):
     ordering = ("cohort__wave__number", "cohort__agency__code", "kind")
     autocomplete_fields = ("cohort",)
     readonly_fields = SIGN_OFF_FIELDS
+
+
+@admin.register(CalendarLink)
+class CalendarLinkAdmin(admin.ModelAdmin):
+    """Who has a private calendar link, since when; an administrator revokes links (the owner
+    makes a new one on the timeline). The token is never shown: only its hash is stored."""
+
+    list_display = ("user", "created_at")
+    search_fields = ("user__username", "user__email")
+    fields = ("user", "created_at")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected calendar links (owners make new ones)")
+    def revoke(self, request, queryset):
+        count = calendar_links_revoke(user_ids=list(queryset.values_list("user_id", flat=True)))
+        self.message_user(request, f"{count} calendar link{'s' if count != 1 else ''} revoked.")

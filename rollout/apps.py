@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class RolloutConfig(AppConfig):
     name = "rollout"
     verbose_name = "Rollout"
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()

@@ -5,11 +5,11 @@ Each reader gets the waves and cohorts the timeline page shows them: everything 
 that read every agency, their own agencies' cohorts (and the waves holding them) for a
 coordinator, nothing for an account without a role.
 
-Calendar clients cannot log in, so besides a logged-in session the feed accepts a personal link
-(the timeline page shows each user theirs),
-`?user=<username>&token=<calendar_token(user)>`: an HMAC of the username under the project's
-`SECRET_KEY` (django.core.signing, with its own salt), checked in constant time. The link works
-while the account is active; deactivating the account, or rotating `SECRET_KEY`, revokes it.
+Calendar clients cannot log in, so besides a logged-in session the feed accepts a personal link,
+`?token=<token>`: a random token (256 bits) of which the database keeps only a SHA-256 hash
+(`rollout.models.CalendarLink`). The owner makes the link on the timeline page, which shows it
+once; making a new one ends the old. An administrator revokes links in the admin. A password
+change or a deactivation ends the link, and a reactivated account starts without one.
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
-from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -29,36 +27,14 @@ from config.api.permissions import agency_scope_of
 
 from .choices import CohortStatus, WaveStatus
 from .models import Cohort, Wave
-from .selectors import calendar_waves
+from .selectors import calendar_link_owner, calendar_waves
 
-_SALT = "rollout.calendar"
 _UID_DOMAIN = "seatplan"
 
 
-def _signer() -> signing.Signer:
-    return signing.Signer(salt=_SALT)
-
-
-def calendar_token(user) -> str:
-    """The token of a user's personal calendar link: an HMAC of their username."""
-    return _signer().signature(user.get_username())
-
-
-def calendar_url_query(user) -> str:
-    """The query string of a user's personal calendar link."""
-    return urlencode({"user": user.get_username(), "token": calendar_token(user)})
-
-
-def _token_user(username: str, token: str):
-    """The active user the link belongs to, or None when the token does not match."""
-    try:
-        _signer().unsign(f"{username}{_signer().sep}{token}")
-    except signing.BadSignature:
-        return None
-    model = get_user_model()
-    return model._default_manager.filter(
-        **{model.USERNAME_FIELD: username, "is_active": True}
-    ).first()
+def calendar_url_query(token: str) -> str:
+    """The query string of a personal calendar link."""
+    return urlencode({"token": token})
 
 
 def _status(wave: Wave) -> str:
@@ -119,11 +95,12 @@ def onboarding_ics(agency_ids: frozenset[int] | None = None) -> bytes:
 
 @require_GET
 def onboarding_calendar(request: HttpRequest) -> HttpResponse:
-    """GET /rollout/calendar.ics: for a logged-in user, or with a personal link's `user` and
-    `token`. Without either a browser is sent to log in; a wrong token is refused."""
+    """GET /rollout/calendar.ics: for a logged-in user, or with a personal link's `token`.
+    Without either a browser is sent to log in; an unknown, revoked or dead token is refused
+    (the same answer for each)."""
     user = request.user if request.user.is_authenticated else None
     if user is None and "token" in request.GET:
-        user = _token_user(request.GET.get("user", ""), request.GET["token"])
+        user = calendar_link_owner(request.GET["token"])
         if user is None:
             return HttpResponseForbidden("This calendar link is not valid.")
     if user is None:

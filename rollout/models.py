@@ -128,3 +128,27 @@ class ReadinessCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.cohort_id}: {'met' if self.is_met else 'open'}"
+
+
+class CalendarLink(models.Model):
+    """A person's private link to the onboarding calendar (the ICS feed), for calendar apps that
+    cannot sign in. Only a SHA-256 hash of the link's token is kept: the token itself is shown
+    once, when the link is made, so a copy of the database opens no calendar. A link dies when
+    its owner makes a new one, when an administrator revokes it, when the owner's password
+    changes (`password_fingerprint` no longer matches) and when the account is deactivated; a
+    reactivated account starts without one."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_link"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    password_fingerprint = models.CharField(
+        max_length=64, help_text="Ties the link to the password it was made under."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "calendar link"
+
+    def __str__(self) -> str:
+        return f"Calendar link of {self.user} (made {self.created_at:%Y-%m-%d})"

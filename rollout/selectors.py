@@ -1,5 +1,6 @@
 """Reads for the rollout app: the figures the readiness gates are evaluated from, the employees a
-cohort activation works through, the seats reclamation looks at, and the calendar feed."""
+cohort activation works through, the seats reclamation looks at, the calendar feed and whose
+personal calendar link a token is."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from agencies.choices import EmploymentStatus
 from agencies.models import Employee
@@ -16,7 +18,8 @@ from licensing.models import Contract, Seat
 
 from .choices import CohortStatus
 from .gates import CohortReadiness, SignOff
-from .models import Cohort, ReadinessCheck, Wave, WaveEvent
+from .models import CalendarLink, Cohort, ReadinessCheck, Wave, WaveEvent
+from .services.calendar_links import password_fingerprint, token_hash
 
 _ACTIVE = Q(agency__employees__employment_status=EmploymentStatus.ACTIVE)
 _TRAINED = (
@@ -178,3 +181,20 @@ def with_changes(waves: QuerySet[Wave]) -> QuerySet[Wave]:
 
 def _changes_newest_first() -> QuerySet[WaveEvent]:
     return WaveEvent.objects.select_related("actor").order_by("-at", "-id")
+
+
+def calendar_link_owner(token: str):
+    """The active user whose link this token is, or None: unknown token, inactive account, or a
+    password changed since the link was made."""
+    if not token or len(token) > 200:
+        return None
+    link = (
+        CalendarLink.objects.select_related("user")
+        .filter(token_hash=token_hash(token), user__is_active=True)
+        .first()
+    )
+    if link is None:
+        return None
+    if not constant_time_compare(link.password_fingerprint, password_fingerprint(link.user)):
+        return None
+    return link.user

@@ -17,7 +17,14 @@ from licensing.models import Contract
 from licensing.selectors import contracts_active
 
 from .models import Cohort
-from .services import cohort_activate, jobs_requeue_stalled, seats_reclaim_idle
+from .services import (
+    JobClaimLost,
+    cohort_activate,
+    job_claim,
+    job_heartbeat,
+    jobs_requeue_stalled,
+    seats_reclaim_idle,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,24 +44,57 @@ _LIMITS = {
 assert _LIMITS["time_limit"] < settings.CELERY_BROKER_VISIBILITY_TIMEOUT
 
 
-@shared_task(**_LIMITS)
-def activate_cohort_task(cohort_id: int, job_id: int | None = None, dry_run: bool = False):
+@shared_task(bind=True, **_LIMITS)
+def activate_cohort_task(
+    self, cohort_id: int, job_id: int | None = None, dry_run: bool = False
+) -> int | None:
     """Run (or dry-run) a cohort activation; returns the job's id. A refusal (the wave is not
-    in progress) is recorded on the job row and not retried: it would only refuse again."""
+    in progress) is recorded on the job row and not retried: it would only refuse again.
+
+    The delivery claims the job and keeps its heartbeat while it runs (services/jobs.py), so a
+    job whose whole worker died is handed on by the sweeper within a minute, and ends once."""
     cohort = Cohort.objects.filter(pk=cohort_id).first()
     if cohort is None:
         return None
     job = Job.objects.filter(pk=job_id).first() if job_id else None
     if job is not None and job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
         # A second message for a job already ended (the sweeper queued it again while the first
-        # was only slow): nothing to do, and rerunning would rewrite its record.
+        # was only slow, or the broker redelivered the first after its visibility timeout):
+        # nothing to do, and rerunning would rewrite its record.
         return job.pk
+    if job is None:
+        return _activate(cohort, None, dry_run, stop=None)
+    claim = self.request.id or f"local-{job.pk}"
+    if not job_claim(job_id=job.pk, claim=claim):
+        logger.warning(
+            "job %s is running elsewhere (fresh heartbeat); this delivery leaves it", job.pk
+        )
+        return job.pk
+    job.refresh_from_db()
+    if self.request.is_eager:
+        # In-process (tests, the embedded default): the saved batches are the heartbeat.
+        return _activate(cohort, job, dry_run, stop=None)
+    with job_heartbeat(job_id=job.pk, claim=claim) as lost:
+        try:
+            return _activate(cohort, job, dry_run, stop=lost)
+        except JobClaimLost:
+            logger.warning("job %s was handed to another delivery; this one stopped", job.pk)
+            return job.pk
+
+
+def _activate(cohort: Cohort, job: Job | None, dry_run: bool, stop) -> int | None:
+    def progress(done: int, total: int) -> None:
+        if stop is not None and stop.is_set():
+            raise JobClaimLost(job.pk if job else None)
+
     actor = job.requested_by if job else None
     try:
-        return cohort_activate(cohort=cohort, actor=actor, dry_run=dry_run, job=job).pk
+        return cohort_activate(
+            cohort=cohort, actor=actor, dry_run=dry_run, job=job, progress=progress
+        ).pk
     except BusinessRuleError as exc:
-        logger.warning("cohort %s activation refused: %s", cohort_id, exc)
-        return job_id
+        logger.warning("cohort %s activation refused: %s", cohort.pk, exc)
+        return job.pk if job else None
 
 
 @shared_task(**_LIMITS)

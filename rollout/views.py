@@ -1,4 +1,5 @@
-"""Web page of the rollout app: the timeline of waves and cohorts with their readiness gates.
+"""Web pages of the rollout app: the timeline of waves and cohorts with their readiness gates,
+and the console action that makes a person's private calendar link.
 
 The gates are the rollout selectors' figures (`wave_readiness`) judged by the pure rules in
 `rollout.gates`, the same the API's readiness endpoint and the wave services use, so a failing
@@ -8,6 +9,7 @@ agencies, and in them only their own cohorts.
 
 from __future__ import annotations
 
+from django import forms
 from django.db.models import Exists, OuterRef, Prefetch
 from django.urls import reverse
 from django.utils import timezone
@@ -15,13 +17,19 @@ from django.views.generic import TemplateView
 
 from agencies.views import PageMixin, page_contract
 from config.api.permissions import MANAGE, agency_scope, has_any_role
+from config.console import ActionPage
 from licensing import charts
 
 from .calendar import calendar_url_query
 from .choices import CohortStatus, WaveStatus
 from .gates import cohort_gates
-from .models import Cohort, Wave
+from .models import CalendarLink, Cohort, Wave
 from .selectors import wave_last_change, wave_readiness, with_changes
+from .services import calendar_link_rotate
+
+# The session key that carries a new calendar link's token from the action to the timeline,
+# which shows it once and forgets it.
+NEW_CALENDAR_TOKEN = "rollout.new_calendar_token"
 
 # Gates still decide something for a cohort not yet onboarding in a wave that is not over:
 # they hold up the wave's approval, start or resumption, or the cohort's activation.
@@ -191,8 +199,51 @@ class TimelinePage(PageMixin, TemplateView):
             ],
             today=today,
             span=(start, end),
-            calendar_url=self.request.build_absolute_uri(
-                f"{reverse('rollout:calendar')}?{calendar_url_query(self.request.user)}"
-            ),
+            **self.calendar_context(),
         )
         return context
+
+    def calendar_context(self) -> dict:
+        """The caller's calendar link: the new one, once, right after it was made (the
+        database keeps only its hash), else when the current one was made, if any."""
+        token = self.request.session.pop(NEW_CALENDAR_TOKEN, None)
+        link = CalendarLink.objects.filter(user=self.request.user).first()
+        new_url = ""
+        if token and link is not None:
+            new_url = self.request.build_absolute_uri(
+                f"{reverse('rollout:calendar')}?{calendar_url_query(token)}"
+            )
+        return {"calendar_link": link, "calendar_new_url": new_url}
+
+
+class CalendarLinkPage(ActionPage):
+    """Make a new private calendar link (POST from the timeline page). The old one, if any,
+    stops working; the confirmation says so. The new link is shown once, on the timeline."""
+
+    form_class = forms.Form
+    title = "Make a new calendar link"
+    submit_label = "Make a new link"
+    confirm_label = "Make a new link"
+    intro = (
+        "A private link lets a calendar app read the onboarding calendar as you, without "
+        "signing in. Seatplan keeps only a fingerprint of it, so it is shown once."
+    )
+
+    def preview(self, form) -> dict | None:
+        if not CalendarLink.objects.filter(user=self.request.user).exists():
+            return None
+        return {
+            "lines": [
+                "Your current calendar link stops working at once.",
+                "Calendar apps subscribed with it must be given the new link.",
+            ]
+        }
+
+    def perform(self, form) -> str:
+        token = calendar_link_rotate(user=self.request.user)
+        self.request.session[NEW_CALENDAR_TOKEN] = token
+        self.success("Your new calendar link is below. Copy it now: it is shown only once.")
+        return reverse("web:timeline") + "#calendar-title"
+
+    def cancel_url(self) -> str:
+        return reverse("web:timeline") + "#calendar-title"

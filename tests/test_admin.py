@@ -67,7 +67,8 @@ class BillingPeriodFactory(factory.django.DjangoModelFactory):
     contract = factory.SubFactory(ContractFactory)
     start = dt.date(2026, 2, 13)
     end = dt.date(2026, 3, 12)
-    billable_seats = 10_000
+    billable_persons = 10_000
+    charged_seats = 10_000
     unit_price = Decimal("13.0000")
     amount = Decimal("130000.00")
 
@@ -483,14 +484,14 @@ def test_billing_period_change__status_and_amount_posted__only_status_saved(
     # When finance marks it invoiced and tries to change the amount in the same post
     response = admin_client.post(
         _url(BillingPeriod, "change", period.pk),
-        {"status": "invoiced", "amount": "1.00", "billable_seats": "1"},
+        {"status": "invoiced", "amount": "1.00", "billable_persons": "1"},
     )
     # Then the status moved, who and when are recorded, and the money is untouched
     assert response.status_code == 302
     period.refresh_from_db()
     assert period.status == "invoiced"
     assert period.amount == Decimal("130000.00")
-    assert period.billable_seats == 10_000
+    assert period.billable_persons == 10_000
     assert period.status_changed_by == admin_user
     assert period.status_changed_at is not None
 
@@ -548,6 +549,7 @@ def _contract_change_data(contract, stored, rows):
         "tier_mode": contract.tier_mode,
         "billing_basis": contract.billing_basis,
         "min_billable_seats": str(contract.min_billable_seats),
+        "shortfall_allocation": contract.shortfall_allocation,
         "requires_training": "on",
         "readiness_threshold": str(contract.readiness_threshold),
         "idle_days": str(contract.idle_days),

@@ -78,9 +78,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             expiry_date=db_timestamp(expiry),
             user=user,
         )
-        if api_key.has_expired:
-            raise exceptions.AuthenticationFailed("The API key has expired.")
-        if not user.is_active:
+        # One answer for every refusal (unknown, wrong secret, revoked, expired, inactive user):
+        # which one it was would tell a holder of a stolen key whether it is worth keeping.
+        if api_key.has_expired or not user.is_active:
             raise invalid
         # `has_role` keeps the role names it finds on the user for the rest of the request;
         # they came with the key, so it asks the database nothing more.

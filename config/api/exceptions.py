@@ -9,6 +9,7 @@ shape through `handler404`/`handler500` when the path is under `/api/`."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views import defaults
@@ -64,11 +65,20 @@ def api_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every handled error in the one shape; anything else is a bug
     and stays a 500 (logged by Django without the request's credentials)."""
     if isinstance(exc, BusinessRuleError):
-        return Response(error_body(exc.code, exc.detail), status=status.HTTP_409_CONFLICT)
+        # The figures behind the refusal (headroom, quota, ceiling, failing gates, ...) as
+        # fields, so a client need not parse the sentence.
+        return Response(
+            error_body(exc.code, exc.detail, dict(exc.context)), status=status.HTTP_409_CONFLICT
+        )
     if isinstance(exc, TermsError):
         return Response(
             error_body("invalid_terms", f"The contract's price terms cannot be used: {exc}"),
             status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body("too_large", "The request body is too large."),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))

@@ -7,7 +7,14 @@ import django_filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
 
-from .serializers import DATE_PATTERN, MAX_DAY, MIN_DAY, StrictDateField
+from .serializers import (
+    DATE_PATTERN,
+    MAX_DAY,
+    MIN_DAY,
+    NOT_CANONICAL_ID,
+    StrictDateField,
+    canonical_id,
+)
 
 MAX_ID = 2**63 - 1
 
@@ -34,6 +41,12 @@ class _IdField(forms.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        # Django's IntegerField reads " 7", "+7", "07" and full-width digits as 7.
+        if value not in self.empty_values and canonical_id(str(value)) is None:
+            raise forms.ValidationError(NOT_CANONICAL_ID)
+        return super().to_python(value)
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})

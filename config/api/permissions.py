@@ -11,10 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.http import Http404
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 
 from agencies.models import CoordinatorAgency
 from config.roles import AGENCY_COORDINATOR, API_READER, FINANCE, ROLLOUT_MANAGER, has_role
+
+from .serializers import MAX_ID, NOT_CANONICAL_ID, canonical_id
 
 READ = (ROLLOUT_MANAGER, FINANCE, AGENCY_COORDINATOR, API_READER)
 READ_FIGURES = (ROLLOUT_MANAGER, FINANCE, API_READER)
@@ -38,6 +42,11 @@ class RolePermission(BasePermission):
     not route at all is let through to DRF, which answers 405 with an `Allow` header."""
 
     def has_permission(self, request, view) -> bool:
+        if request.method.lower() not in getattr(view, "http_method_names", ()):
+            # A method the endpoint does not take (OPTIONS, PUT, …): DRF answers 405 with
+            # `Allow`, the same for every caller, instead of a 401 or 403 that would suggest
+            # another role could use it.
+            return True
         user = request.user
         if not (user and user.is_authenticated):
             return False
@@ -134,10 +143,35 @@ def personal_scope(request) -> AgencyScope:
     return scope
 
 
+# URL arguments that name an object by id, and the name the schema (and the 400) gives them.
+PATH_IDS = {"pk": "id", "job_id": "job_id", "period_id": "period_id"}
+
+
+def check_path_ids(kwargs: dict) -> None:
+    """400 naming each id in the URL that is not written as canonical digits (`" 7"`, `+7`,
+    `07`, full-width `７`, `abc`): routes take any segment, so this one check decides for every
+    endpoint. Canonical ids beyond 64 bits simply name no object (404)."""
+    wrong = {
+        PATH_IDS[name]: [NOT_CANONICAL_ID]
+        for name, value in kwargs.items()
+        if name in PATH_IDS and value is not None and canonical_id(str(value)) is None
+    }
+    if wrong:
+        raise ValidationError(wrong)
+    for name, value in kwargs.items():
+        if name in PATH_IDS and value is not None and int(value) > MAX_ID:
+            raise Http404
+
+
 class ApiMethodsMixin:
-    """Only the methods the API documents; OPTIONS answers 405 and is not listed in `Allow`."""
+    """Only the methods the API documents (OPTIONS answers 405 and is not listed in `Allow`),
+    and ids in the URL only as canonical digits (`check_path_ids`)."""
 
     http_method_names = ["get", "post", "head"]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        check_path_ids(kwargs)
 
 
 class AgencyScopedMixin(ApiMethodsMixin):

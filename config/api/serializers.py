@@ -1,5 +1,6 @@
 """Serializer building blocks shared by every app's API: the error body, strict writes (mass
-assignment refused) and strict ISO dates."""
+assignment refused, JSON types taken as they are, never coerced), canonical ids and strict ISO
+dates."""
 
 from __future__ import annotations
 
@@ -16,6 +17,18 @@ MIN_DAY = dt.date(2000, 1, 1)
 MAX_DAY = dt.date(2199, 12, 31)
 DATE_PATTERN = r"^2[01]\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# An id written the one way: ASCII digits, no sign, no space, no leading zero. `int()` would also
+# read " 7", "+7", "07" and full-width "７" as 7; a system that acts on ids must not guess.
+CANONICAL_ID = re.compile(r"^(0|[1-9][0-9]*)$", re.ASCII)
+MAX_ID = 2**63 - 1
+NOT_CANONICAL_ID = "Write the id as digits only: no sign, space or leading zero."
+
+
+def canonical_id(text: str) -> int | None:
+    """The id a path or query segment names, or None when it is not written canonically."""
+    if not isinstance(text, str) or not CANONICAL_ID.match(text):
+        return None
+    return int(text)
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -24,7 +37,8 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(
         help_text="Machine-readable reason: `invalid`, `parse_error`, `not_authenticated`, "
         "`authentication_failed`, `permission_denied`, `not_found`, `method_not_allowed`, "
-        "`not_acceptable`, `unsupported_media_type`, `throttled`, or a business rule's code "
+        "`not_acceptable`, `too_large`, `uri_too_long`, `unsupported_media_type`, "
+        "`headers_too_large`, `throttled`, or a business rule's code "
         "(`ceiling_reached`, `quota_full`, `held_for_bargaining`, `invalid_transition`, …)."
     )
     detail = serializers.CharField(help_text="One sentence for a person.")
@@ -32,6 +46,21 @@ class ErrorSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Input errors by field name (dotted for nested input, e.g. `changes.0.wave`); "
         "empty unless the input was invalid.",
+    )
+
+
+class RefusalSerializer(serializers.Serializer):
+    """A business refusal (409): the error shape, with the figures behind it as `fields`."""
+
+    code = serializers.CharField(
+        help_text="The rule that refused: `ceiling_reached`, `contract_ended`, `quota_full`, "
+        "`held_for_bargaining`, `invalid_transition`, `gates_failing`, `wave_not_planned`, …"
+    )
+    detail = serializers.CharField(help_text="One sentence for a person, with the figures.")
+    fields = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text="The figures behind the refusal, by name (e.g. `headroom_seats`, "
+        "`ceiling_amount`, `seat_quota`, `current_status`, `failing`); empty when it has none.",
     )
 
 
@@ -60,23 +89,49 @@ class StrictDateField(serializers.Field):
 
 
 class IdField(serializers.PrimaryKeyRelatedField):
-    """A related object by its id: a whole number (or its digits as a string), nothing else,
-    so `1.5` or `true` is not quietly read as object 1."""
+    """A related object by its id: a JSON integer, nothing else, so `1.5`, `true` or `"07"` is
+    not quietly read as an object."""
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not (
-            isinstance(data, int) or (isinstance(data, str) and data.isdigit())
-        ):
+        if isinstance(data, bool) or not isinstance(data, int):
             self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(data)
 
 
+# What each kind of input field takes from a JSON body, checked before DRF's own conversion
+# (which reads 0 as false, 7 as "7" and "7" as 7). Order matters: the first match decides.
+_JSON_TYPES: tuple[tuple[type[serializers.Field], tuple[type, ...], str], ...] = (
+    (serializers.BooleanField, (bool,), "Must be a JSON boolean: true or false."),
+    (serializers.ChoiceField, (str,), "Must be a JSON string."),
+    (serializers.CharField, (str,), "Must be a JSON string."),
+    (serializers.IntegerField, (int,), "Must be a JSON integer."),
+)
+
+
+def json_type_error(field: serializers.Field, value) -> str | None:
+    """Why `value`, as parsed from JSON, is the wrong type for `field` (None: it is not)."""
+    if value is None:
+        return None  # DRF's own null handling answers ("may not be null") where it must
+    for kind, types, message in _JSON_TYPES:
+        if isinstance(field, kind):
+            wrong_bool = isinstance(value, bool) and bool not in types
+            return message if wrong_bool or not isinstance(value, types) else None
+    return None
+
+
 class StrictInputMixin:
-    """Refuse writes that carry fields the endpoint does not take (mass assignment).
+    """Refuse writes that carry fields the endpoint does not take (mass assignment), or values
+    of the wrong JSON type.
 
     DRF silently drops unknown and read-only keys; here they answer 400 and are named, so a
     client that tries to set `status` learns that only the lifecycle actions change it.
-    `read_only_names` lists the resource's fields a client might expect to write."""
+    `read_only_names` lists the resource's fields a client might expect to write.
+
+    DRF also coerces: `{"dry_run": 0}` is false, `{"reason": 0}` is "0". A human-in-the-loop
+    system must not guess what was meant, so every boolean field takes only `true`/`false`,
+    every text or choice field only a JSON string and every integer field only a JSON integer;
+    anything else is a 400 naming the field. The schema says the same (`additionalProperties:
+    false` on these bodies, config/api/schema.py)."""
 
     read_only_names: frozenset[str] = frozenset()
 
@@ -95,6 +150,13 @@ class StrictInputMixin:
                         for name in extra
                     }
                 )
+            wrong = {
+                name: [message]
+                for name in sorted(set(data) & writable)
+                if (message := json_type_error(self.fields[name], data[name]))
+            }
+            if wrong:
+                raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
 
 
@@ -122,6 +184,9 @@ class QuerySerializer(serializers.Serializer):
             if raw == "":
                 errors[name] = ["Give a value, or leave the parameter out."]
                 continue
+            if isinstance(field, serializers.IntegerField) and canonical_id(raw) is None:
+                errors[name] = [NOT_CANONICAL_ID]
+                continue
             try:
                 data[name] = field.run_validation(raw)
             except serializers.ValidationError as exc:
@@ -138,6 +203,16 @@ class QuerySerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {name: ["Give a value, or leave the parameter out."] for name in empty}
             )
+        noncanonical = sorted(
+            name
+            for name, field in self.fields.items()
+            if isinstance(field, serializers.IntegerField)
+            and hasattr(data, "get")
+            and data.get(name) is not None
+            and canonical_id(data.get(name)) is None
+        )
+        if noncanonical:
+            raise serializers.ValidationError({name: [NOT_CANONICAL_ID] for name in noncanonical})
         return super().to_internal_value(data)
 
 

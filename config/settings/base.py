@@ -37,10 +37,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # URL, header and API body sizes (config/request_limits.py): 414/431/413 in the error shape.
+    "config.request_limits.RequestLimitsMiddleware",
     "config.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # Counts failed admin sign-ins per address and username in the shared cache (429 when locked).
+    # Answers 429 when a sign-in is locked (config/login_throttle.py: one counter for every way
+    # to sign in, per address and account, in the shared cache).
     "config.login_throttle.LoginThrottleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -114,6 +117,14 @@ LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 CSRF_FAILURE_VIEW = "config.pages.csrf_failure"
 
+# Django's password backend with the login throttle in front: a locked sign-in is refused before
+# any backend checks the password (config/login_throttle.py). Backends added later (single
+# sign-on) go after it, so it sees every authenticate() first.
+AUTHENTICATION_BACKENDS = ["config.login_throttle.LoginThrottleBackend"]
+LOGIN_THROTTLE_FAILURES = env.int("LOGIN_THROTTLE_FAILURES", default=5)
+LOGIN_THROTTLE_IP_FAILURES = env.int("LOGIN_THROTTLE_IP_FAILURES", default=50)
+LOGIN_THROTTLE_WINDOW = env.int("LOGIN_THROTTLE_WINDOW", default=15 * 60)
+
 # --- Cache: the Redis cache coalesces cost recomputations across processes. ---------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
@@ -150,6 +161,8 @@ CELERY_TASK_ROUTES = {
     "licensing.tasks.recompute_contract_cost_task": {"queue": CELERY_QUEUE_COSTS},
     "licensing.tasks.recompute_all_contracts_task": {"queue": CELERY_QUEUE_COSTS},
     "licensing.tasks.nightly_snapshot_task": {"queue": CELERY_QUEUE_COSTS},
+    # The sweeper goes to the default queue, not behind the long jobs of the bulk queue.
+    "rollout.tasks.requeue_stalled_jobs_task": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     "rollout.tasks.*": {"queue": CELERY_QUEUE_BULK},
     "core.tasks.*": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     "agencies.tasks.*": {"queue": CELERY_QUEUE_BULK},
@@ -176,7 +189,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON bounded in size and nesting (config/api/parsers.py): never a RecursionError.
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.BoundedJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
         "config.api.throttling.ApiKeyThrottle",
         "config.api.throttling.UserThrottle",
@@ -261,12 +275,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.dispatch_events_task",
         "schedule": 60,
     },
-    # Cohort activations the broker lost (Redis keeps nothing on disk) or a dead worker left.
+    # Cohort activations the broker lost (Redis keeps nothing on disk) or a dead worker left
+    # (its heartbeat stopped): often, so a stranded job is handed on within seconds. One small
+    # indexed query when there is nothing to do.
     "requeue-stalled-jobs": {
         "task": "rollout.tasks.requeue_stalled_jobs_task",
-        "schedule": 5 * 60,
+        "schedule": 15,
+        "options": {"expires": 15},
     },
 }
+
+# --- Request size limits (config/request_limits.py, config/api/parsers.py) -----------------------
+# Set below gunicorn's own (which answer in HTML), so Django answers in the error shape.
+REQUEST_MAX_URL_BYTES = env.int("REQUEST_MAX_URL_BYTES", default=4000)
+REQUEST_MAX_HEADER_BYTES = env.int("REQUEST_MAX_HEADER_BYTES", default=8190)
+REQUEST_MAX_HEADERS_BYTES = env.int("REQUEST_MAX_HEADERS_BYTES", default=32 * 1024)
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 
 # --- API keys and rate limits ---------------------------------------------------------------------
 # Clients send `Authorization: Api-Key <key>`. Set a META name (e.g. `HTTP_X_API_KEY`) to read the

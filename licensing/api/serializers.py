@@ -18,6 +18,7 @@ from config.api.serializers import (
 from rollout.models import Cohort, Wave
 
 from ..choices import BillingLineStatus, SeatStatus
+from ..cost_report import price_text
 from ..forecast import CancelWave, SetQuota, ShiftWave
 from ..models import BillingPeriod, Contract, PriceTier, Seat, SeatEvent, UsageDay
 from .selectors import GROUPS
@@ -51,6 +52,7 @@ class ContractSerializer(serializers.ModelSerializer):
             "min_billable_seats",
             "tier_mode",
             "billing_basis",
+            "shortfall_allocation",
             "tiers",
             "requires_training",
             "readiness_threshold",
@@ -189,6 +191,9 @@ class BillingPeriodSerializer(serializers.ModelSerializer):
     status_changed_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+    unit_price = serializers.SerializerMethodField(
+        help_text='The unit price charged (volume), or "graduated".'
+    )
 
     class Meta:
         model = BillingPeriod
@@ -197,14 +202,20 @@ class BillingPeriodSerializer(serializers.ModelSerializer):
             "contract",
             "start",
             "end",
-            "billable_seats",
+            "billable_persons",
+            "charged_seats",
             "unit_price",
             "amount",
+            "unallocated_amount",
+            "explanation",
             "status",
             "status_changed_by",
             "status_changed_at",
         ]
         read_only_fields = fields
+
+    def get_unit_price(self, line: BillingPeriod) -> str:
+        return price_text(line.unit_price)
 
 
 class BillingMarkInputSerializer(StrictSerializer):
@@ -231,26 +242,47 @@ class AsOfQuerySerializer(QuerySerializer):
     )
 
 
+class AgencyChargeSerializer(serializers.Serializer):
+    agency = serializers.CharField(
+        allow_null=True, help_text="Agency code; null: unallocated (the central fund)."
+    )
+    amount = serializers.CharField(help_text=MONEY_HELP)
+
+
 class CostPeriodSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="0 for the first period of the term.")
     start = serializers.DateField()
     end = serializers.DateField()
-    billable_seats = serializers.IntegerField()
-    amount = serializers.CharField(help_text=MONEY_HELP)
     kind = serializers.ChoiceField(
         choices=PERIOD_KIND_CHOICES,
         help_text="`actual`: in spend to date; `projected`: after as_of.",
     )
-
-
-class AgencyChargeSerializer(serializers.Serializer):
-    agency = serializers.CharField(allow_null=True, help_text="Agency code; null: unallocated.")
+    billable_seats = serializers.IntegerField(
+        help_text="Seats billable in the period (a replacement seat counts again); projected: "
+        "active at as_of plus planned."
+    )
+    billable_persons = serializers.IntegerField(
+        help_text="Persons billable in the period, each once: the count the charge prices."
+    )
+    charged_seats = serializers.IntegerField(help_text="max(billable persons, the minimum).")
+    unit_price = serializers.CharField(help_text='The volume unit price, or "graduated".')
     amount = serializers.CharField(help_text=MONEY_HELP)
+    allocated = serializers.CharField(help_text="Charged to agencies. " + MONEY_HELP)
+    unallocated = serializers.CharField(help_text="Booked to the central fund. " + MONEY_HELP)
+    by_agency = AgencyChargeSerializer(many=True, help_text="Actual periods only.")
 
 
 class TierCliffSerializer(serializers.Serializer):
+    period_start = serializers.DateField(help_text="The first period within reach.")
+    period_end = serializers.DateField()
+    planned_seats = serializers.IntegerField(help_text="Its planned count.")
     seats_to_next_tier = serializers.IntegerField()
     period_amount_now = serializers.CharField(help_text=MONEY_HELP)
     period_amount_at_next_tier = serializers.CharField(help_text=MONEY_HELP)
+    projected_total_change = serializers.CharField(
+        help_text="Those seats kept to the end of the term; negative: the total falls."
+    )
+    projected_total_at_next_tier = serializers.CharField(help_text=MONEY_HELP)
 
 
 class CostReportSerializer(serializers.Serializer):
@@ -259,8 +291,13 @@ class CostReportSerializer(serializers.Serializer):
 
     contract = serializers.IntegerField()
     as_of = serializers.DateField()
+    billing_basis = serializers.CharField()
+    tier_mode = serializers.CharField()
+    min_billable_seats = serializers.IntegerField()
+    shortfall_allocation = serializers.CharField()
     active_seats = serializers.IntegerField()
     billable_seats_this_period = serializers.IntegerField()
+    billable_persons_this_period = serializers.IntegerField()
     spend_to_date = serializers.CharField(help_text=MONEY_HELP)
     projected_total = serializers.CharField(help_text=MONEY_HELP)
     committed_total = serializers.CharField(help_text=MONEY_HELP)
@@ -271,9 +308,30 @@ class CostReportSerializer(serializers.Serializer):
     headroom_seats = serializers.IntegerField(
         allow_null=True, help_text="Null: no number of seats can reach the ceiling."
     )
+    headroom_current_count = serializers.IntegerField(
+        allow_null=True,
+        help_text="The count the headroom prices the current period at (engaged: engaged so "
+        "far or holding an active seat); null outside the term.",
+    )
+    unallocated_to_date = serializers.CharField(help_text=MONEY_HELP)
     periods = CostPeriodSerializer(many=True)
     by_agency = AgencyChargeSerializer(many=True)
     tier_cliff = TierCliffSerializer(allow_null=True)
+
+
+class CostAnswerSerializer(CostReportSerializer):
+    """The cost endpoint's answer: the report, and how current it is."""
+
+    computed_at = serializers.DateTimeField(help_text="When these figures were computed.")
+    stale = serializers.BooleanField(
+        help_text="True when an input changed since (a recompute has been asked for)."
+    )
+    inputs_fingerprint = serializers.CharField(
+        help_text="Fingerprint of the inputs the figures came from (empty for a past as_of)."
+    )
+    eligible_employees = serializers.IntegerField(
+        help_text="Employees not separated and without an active seat under the contract."
+    )
 
 
 class CrossingsSerializer(serializers.Serializer):

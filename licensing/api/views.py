@@ -34,11 +34,10 @@ from config.api.permissions import (
 from config.api.serializers import validated
 
 from ..models import BillingPeriod, Contract, Seat, SeatEvent, UsageDay
-from ..selectors import contract_latest_snapshot
 from ..services.cost import (
     billing_period_mark,
     billing_period_undo_paid,
-    contract_cost_report,
+    contract_cost_answer,
     contract_forecast,
     today,
 )
@@ -58,7 +57,7 @@ from .serializers import (
     BillingPeriodSerializer,
     BillingUndoInputSerializer,
     ContractSerializer,
-    CostReportSerializer,
+    CostAnswerSerializer,
     ForecastInputSerializer,
     ForecastReportSerializer,
     SeatActionInputSerializer,
@@ -96,20 +95,18 @@ class ContractViewSet(ApiMethodsMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="The contract's cost as of a day",
         parameters=[AsOfQuerySerializer],
-        responses={200: CostReportSerializer},
+        responses={200: CostAnswerSerializer},
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def cost(self, request, pk=None):
         """Spend to date, projection, band position, headroom, chargeback and tier cliff, as
-        `recompute_costs --json` prints them. Without `as_of`, today's latest snapshot answers
-        when there is one (the cost job keeps it fresh); otherwise the report is computed."""
+        `recompute_costs --json` prints them, with `computed_at`, `stale` (an input changed
+        since) and `eligible_employees`. Without `as_of` the latest snapshot answers; a stale
+        one is recomputed at once on a setup without a broker, and otherwise served marked
+        stale while the recompute it asks for runs. With `as_of` the report is computed."""
         contract = self.get_object()
         as_of = validated(AsOfQuerySerializer, request, data=request.query_params).get("as_of")
-        if as_of is None:
-            snapshot = contract_latest_snapshot(contract)
-            if snapshot is not None and snapshot.as_of == today() and snapshot.report:
-                return Response(snapshot.report)
-        return Response(contract_cost_report(contract=contract, as_of=as_of).as_json())
+        return Response(contract_cost_answer(contract=contract, as_of=as_of))
 
     @extend_schema(
         summary="The contract's closed billing lines",
@@ -117,8 +114,10 @@ class ContractViewSet(ApiMethodsMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def periods(self, request, pk=None):
-        """One line per closed billing period (billable seats, unit price, amount, status),
-        written by the nightly job; finance marks them invoiced and paid."""
+        """One line per closed billing period (billable persons, charged seats, unit price or
+        "graduated", amount, the part booked to the central fund, a one-line explanation,
+        status), written by the first recompute that sees the period over; finance marks them
+        invoiced and paid."""
         contract = self.get_object()
         lines = BillingPeriod.objects.filter(contract=contract).select_related("status_changed_by")
         return Response(BillingPeriodSerializer(lines.order_by("start"), many=True).data)
@@ -136,7 +135,7 @@ class ContractViewSet(ApiMethodsMixin, viewsets.ReadOnlyModelViewSet):
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"periods/(?P<period_id>[0-9]{1,18})/mark",
+        url_path=r"periods/(?P<period_id>[^/.]+)/mark",
         filter_backends=[],
     )
     def mark_period(self, request, pk=None, period_id=None):
@@ -159,7 +158,7 @@ class ContractViewSet(ApiMethodsMixin, viewsets.ReadOnlyModelViewSet):
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"periods/(?P<period_id>[0-9]{1,18})/undo-paid",
+        url_path=r"periods/(?P<period_id>[^/.]+)/undo-paid",
         filter_backends=[],
     )
     def undo_paid(self, request, pk=None, period_id=None):
@@ -201,11 +200,6 @@ SEAT_ACTIONS = {
 
 
 def _seat_action(name: str, service, input_serializer):
-    @extend_schema(
-        summary=SEAT_ACTIONS[name],
-        request=input_serializer,
-        responses={200: SeatSerializer},
-    )
     def act(self, request, pk=None):
         seat = self.get_object()
         data = validated(input_serializer, request)
@@ -214,7 +208,11 @@ def _seat_action(name: str, service, input_serializer):
 
     act.__name__ = name
     act.__doc__ = service.__doc__
-    return action(detail=True, methods=["post"], url_path=name, filter_backends=[])(act)
+    # extend_schema goes on top of action, or drf-spectacular drops the request body.
+    routed = action(detail=True, methods=["post"], url_path=name, filter_backends=[])(act)
+    return extend_schema(
+        summary=SEAT_ACTIONS[name], request=input_serializer, responses={200: SeatSerializer}
+    )(routed)
 
 
 @extend_schema_view(

@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.errors import BusinessRuleError
 
-from .. import pricing
 from ..choices import BillingLineStatus
 from ..cost_report import CostReport, build_report
 from ..forecast import forecast
 from ..models import BillingPeriod, BillingPeriodEvent, Contract, CostSnapshot
-from ..selectors import contract_cost_inputs, contract_headroom_seats, contract_terms
+from ..selectors import (
+    contract_cost_fingerprint,
+    contract_cost_inputs,
+    contract_eligible_employees,
+    contract_latest_snapshot,
+)
+from .scheduling import cost_recompute_request
 
 
 def today() -> dt.date:
@@ -31,12 +37,18 @@ def contract_cost_report(*, contract: Contract, as_of: dt.date | None = None) ->
 
 @transaction.atomic
 def contract_cost_snapshot(*, contract: Contract, as_of: dt.date | None = None) -> CostSnapshot:
-    """Recompute the contract's cost from the database and store it as a new `CostSnapshot`.
-    Safe to run any number of times: each run reads everything afresh, so a repeated or late job
-    only writes another snapshot equal to a from-scratch recomputation."""
+    """Recompute the contract's cost from the database and store it as a new `CostSnapshot`,
+    with the fingerprint of the inputs it was computed from (rule 11), and write the billing
+    line of every period the day closes that has none yet. This is the one place a snapshot is
+    written. Safe to run any number of times: each run reads everything afresh, so a repeated or
+    late job only writes another snapshot equal to a from-scratch recomputation."""
+    # Read before the counts: a change committed in between leaves the snapshot marked stale
+    # (its fingerprint is older than its figures), never fresh with old figures.
+    fingerprint = contract_cost_fingerprint(contract.pk)
     inputs = contract_cost_inputs(contract, as_of or today())
     report = build_report(inputs)
     payload = report.as_json()
+    billing_lines_record(contract=contract, report=report)
     return CostSnapshot.objects.create(
         contract=contract,
         as_of=report.as_of,
@@ -50,12 +62,16 @@ def contract_cost_snapshot(*, contract: Contract, as_of: dt.date | None = None) 
         over_ceiling=report.over_ceiling,
         by_agency=payload["by_agency"],
         report=payload,
+        fingerprint=fingerprint,
         inputs={
             "tier_mode": inputs.terms.tier_mode,
             "billing_basis": contract.billing_basis,
+            "shortfall_allocation": inputs.shortfall_allocation,
             "min_billable_seats": inputs.terms.min_billable_seats,
             "tiers": [[t.min_seats, t.max_seats, str(t.unit_price)] for t in inputs.terms.tiers],
-            "billable": {str(k): v for k, v in inputs.billable.items()},
+            "billable_persons": {str(k): v for k, v in inputs.billable.items()},
+            "billable_seats": {str(k): v for k, v in inputs.billable_seats.items()},
+            "headroom_current": inputs.headroom_current,
             "active_by_cohort": {str(k): v for k, v in inputs.active_by_cohort.items()},
             "planned_cohorts": [
                 [c.cohort_id, c.seat_quota, c.onboarding_date.isoformat()]
@@ -63,6 +79,52 @@ def contract_cost_snapshot(*, contract: Contract, as_of: dt.date | None = None) 
             ],
         },
     )
+
+
+def contract_cost_answer(*, contract: Contract, as_of: dt.date | None = None) -> dict:
+    """The contract's cost as the API and the pages serve it: the report, `computed_at` (when
+    its figures were computed), `stale` (true when an input changed since, or the snapshot is
+    of another day: rule 11) and `eligible_employees` (employees who could still be given a
+    seat: not separated, no active seat under the contract).
+
+    Without `as_of`, the latest snapshot answers. A stale one is recomputed on the spot on the
+    embedded default (no broker: nothing else would refresh it); with a broker it is served as
+    it is, marked stale, and the coalesced recompute is asked for. With `as_of` the report is
+    computed now and stored nowhere."""
+    eligible = contract_eligible_employees(contract)
+    if as_of is not None:
+        report = contract_cost_report(contract=contract, as_of=as_of).as_json()
+        return _answer(report, timezone.now(), False, "", eligible)
+    day = today()
+    snapshot = contract_latest_snapshot(contract)
+    fingerprint = contract_cost_fingerprint(contract.pk)
+    fresh = (
+        snapshot is not None
+        and snapshot.as_of == day
+        and snapshot.report
+        and snapshot.fingerprint == fingerprint
+    )
+    if not fresh and (settings.CELERY_TASK_ALWAYS_EAGER or snapshot is None):
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            snapshot = contract_cost_snapshot(contract=contract)
+            fresh = True
+        else:
+            cost_recompute_request(contract_id=contract.pk)
+            report = contract_cost_report(contract=contract).as_json()
+            return _answer(report, timezone.now(), False, fingerprint, eligible)
+    elif not fresh:
+        cost_recompute_request(contract_id=contract.pk)
+    return _answer(snapshot.report, snapshot.computed_at, not fresh, snapshot.fingerprint, eligible)
+
+
+def _answer(report: dict, computed_at, stale: bool, fingerprint: str, eligible: int) -> dict:
+    return {
+        **report,
+        "computed_at": computed_at.isoformat(),
+        "stale": stale,
+        "inputs_fingerprint": fingerprint,
+        "eligible_employees": eligible,
+    }
 
 
 def contract_lock(*, contract_id: int) -> Contract:
@@ -74,9 +136,22 @@ def contract_lock(*, contract_id: int) -> Contract:
 
 def contract_assert_headroom(*, contract: Contract, seats: int = 1) -> int | None:
     """Rule 8: refuse, inside the caller's transaction, an activation of `seats` more seats that
-    would take the contract over its ceiling. The caller must hold `contract_lock`. Returns the
-    headroom before the activation (None: no number of seats reaches the ceiling)."""
-    room = contract_headroom_seats(contract)
+    would take the contract over its ceiling, or any activation after the term (refused as
+    `contract_ended`). The caller must hold `contract_lock`. Returns the headroom before the
+    activation (None: no number of seats reaches the ceiling). Every refusal carries its figures
+    as fields."""
+    day = today()
+    if day > contract.end_date:
+        raise BusinessRuleError(
+            "contract_ended",
+            f"{contract.name} ended on {contract.end_date:%Y-%m-%d}: no seat can be activated "
+            "under it any more.",
+            end_date=contract.end_date.isoformat(),
+            requested=seats,
+        )
+    # The plan does not enter rule 7, so the cohorts are not even read.
+    report = build_report(contract_cost_inputs(contract, day, cohorts=()))
+    room = report.headroom_seats
     if room is not None and room < seats:
         raise BusinessRuleError(
             "ceiling_reached",
@@ -85,44 +160,79 @@ def contract_assert_headroom(*, contract: Contract, seats: int = 1) -> int | Non
             "seat(s) fit.",
             headroom_seats=room,
             requested=seats,
+            ceiling_amount=f"{contract.ceiling_amount:.2f}",
+            active_seats=report.active_seats,
+            current_period_count=report.headroom_current_count,
+            billing_basis=contract.billing_basis,
         )
     return room
 
 
-@transaction.atomic
+def _explanation(line) -> str:
+    """One line that reconciles a billing line: who was billed, what was charged and why."""
+    n = line.billable_persons
+    persons = f"{n:,} billable person{'s' if n != 1 else ''}"
+    if line.charged_seats > line.billable_persons:
+        charged = f"charged at the {line.charged_seats:,}-seat minimum"
+    else:
+        charged = f"charged for {line.charged_seats:,}"
+    if line.unit_price is None:
+        price = "graduated tiers"
+    else:
+        price = f"${line.unit_price:,.2f} each (volume)"
+    text = f"{persons}, {charged} × {price} = ${line.amount:,.2f}"
+    if line.unallocated:
+        text += f"; ${line.unallocated:,.2f} unallocated (central fund)"
+    return text + "."
+
+
+def billing_lines_record(*, contract: Contract, report: CostReport) -> list[BillingPeriod]:
+    """Write the `BillingPeriod` line of every period of `report` that is over (it ended before
+    both the report's day and today) and has none yet. A closed period's figures as of any later
+    day are final, so the report that saw it closed prices it. A written line is never
+    rewritten: finance marks it invoiced and paid. Unique per (contract, start), so two
+    recomputes at once write each line once."""
+    cutoff = min(report.as_of, today())
+    due = [p for p in report.periods if p.kind == "actual" and p.end < cutoff]
+    if not due:
+        return []
+    existing = set(
+        BillingPeriod.objects.filter(
+            contract=contract, start__in=[p.start for p in due]
+        ).values_list("start", flat=True)
+    )
+    lines = [
+        BillingPeriod(
+            contract=contract,
+            start=p.start,
+            end=p.end,
+            billable_persons=p.billable_persons,
+            charged_seats=p.charged_seats,
+            unit_price=p.unit_price,
+            amount=p.amount,
+            unallocated_amount=p.unallocated,
+            explanation=_explanation(p),
+        )
+        for p in due
+        if p.start not in existing
+    ]
+    if not lines:
+        return []
+    try:
+        with transaction.atomic():
+            return BillingPeriod.objects.bulk_create(lines)
+    except IntegrityError:
+        # Another recompute wrote these lines first: they are the same figures.
+        return []
+
+
 def billing_periods_close(
     *, contract: Contract, as_of: dt.date | None = None
 ) -> list[BillingPeriod]:
     """Write a `BillingPeriod` line for every period of the contract that ended before `as_of`
-    and has none yet. A written line is never rewritten: finance marks it invoiced and paid."""
-    as_of = as_of or today()
-    contract = contract_lock(contract_id=contract.pk)  # two closers at once write each line once
-    existing = set(contract.billing_periods.values_list("start", flat=True))
-    due = [
-        p
-        for p in pricing.billing_periods(contract.start_date, contract.end_date)
-        if p.end < as_of and p.start not in existing
-    ]
-    if not due:
-        return []
-    report = contract_cost_report(contract=contract, as_of=max(p.end for p in due))
-    terms = contract_terms(contract)
-    lines = {line.start: line for line in report.periods}
-    created = []
-    for p in due:
-        line = lines[p.start]
-        billed = max(line.billable_seats, terms.min_billable_seats)
-        created.append(
-            BillingPeriod(
-                contract=contract,
-                start=p.start,
-                end=p.end,
-                billable_seats=line.billable_seats,
-                unit_price=pricing.unit_price(billed, terms),
-                amount=line.amount,
-            )
-        )
-    return BillingPeriod.objects.bulk_create(created)
+    (and today) and has none yet: the nightly job's and the command's way to the lines."""
+    report = contract_cost_report(contract=contract, as_of=as_of or today())
+    return billing_lines_record(contract=contract, report=report)
 
 
 @transaction.atomic

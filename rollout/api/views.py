@@ -57,11 +57,6 @@ WAVE_ACTIONS = {
 def _wave_action(name: str):
     service, summary = WAVE_ACTIONS[name]
 
-    @extend_schema(
-        summary=summary,
-        request=WaveActionInputSerializer,
-        responses={200: WaveSerializer},
-    )
     def act(self, request, pk=None):
         wave = self.get_object()
         data = validated(WaveActionInputSerializer, request)
@@ -70,7 +65,11 @@ def _wave_action(name: str):
 
     act.__name__ = name
     act.__doc__ = service.__doc__
-    return action(detail=True, methods=["post"], url_path=name)(act)
+    # extend_schema goes on top of action, or drf-spectacular drops the request body.
+    routed = action(detail=True, methods=["post"], url_path=name)(act)
+    return extend_schema(
+        summary=summary, request=WaveActionInputSerializer, responses={200: WaveSerializer}
+    )(routed)
 
 
 @extend_schema_view(
@@ -205,7 +204,7 @@ class CohortViewSet(AgencyScopedMixin, viewsets.ReadOnlyModelViewSet):
     @action(
         detail=True,
         methods=["get"],
-        url_path=r"jobs/(?P<job_id>[0-9]{1,18})",
+        url_path=r"jobs/(?P<job_id>[^/.]+)",
         filter_backends=[],
         pagination_class=None,
     )

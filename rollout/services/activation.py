@@ -41,7 +41,7 @@ from ..selectors import (
     cohort_open_seats,
     employees_for_activation,
 )
-from .jobs import job_queue
+from .jobs import JobClaimLost, job_queue
 
 BATCH_SIZE = 1000
 SAMPLE_SIZE = 100  # blocked people in `errors` (and in a real run's progress saves)
@@ -117,7 +117,9 @@ def _job_begin(*, cohort: Cohort, actor, dry_run: bool, job: Job | None) -> Job:
 def _job_progress(job: Job, tally: _Tally) -> None:
     job.outcome = tally.outcome()
     job.errors = tally.blocked_people[:SAMPLE_SIZE]
-    job.save(update_fields=["done", "total", "outcome", "errors"])
+    # Every saved batch is also a heartbeat (rollout/services/jobs.py).
+    job.heartbeat_at = timezone.now()
+    job.save(update_fields=["done", "total", "outcome", "errors", "heartbeat_at"])
 
 
 def _job_end(job: Job, tally: _Tally, status: str, error: dict | None = None) -> None:
@@ -282,6 +284,8 @@ def cohort_activate(
     except BusinessRuleError as exc:
         _job_end(job, tally, JobStatus.FAILED, {"code": exc.code, "detail": exc.detail})
         raise
+    except JobClaimLost:
+        raise  # another delivery owns the job now: its row is not this run's to write
     except Exception as exc:
         _job_end(job, tally, JobStatus.FAILED, {"code": "error", "detail": repr(exc)})
         raise

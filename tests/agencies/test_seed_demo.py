@@ -467,3 +467,31 @@ def test_seed_demo__full_scale__about_40000_employees_and_inside_the_band():
     contract = Contract.objects.get(number="RFQ-26-04261")
     total = _total_if_active_seats_stay(contract, AS_OF)
     assert contract.floor_amount <= total <= contract.ceiling_amount
+
+
+def test_seed_demo__past_as_of_projection__uses_the_plan_of_that_day():
+    # Given the demo as of 29 November 2026 (waves 1–4 completed since, wave 5 running)
+    seed("--scale", SMALL)
+    contract = Contract.objects.get()
+    from licensing.cost_report import build_report
+    from licensing.selectors import contract_cost_inputs, planned_cohorts
+    from licensing.services.cost import contract_cost_report
+
+    # When the cost is computed as of 20 June 2026, in the middle of wave 3
+    day = dt.date(2026, 6, 20)
+    past = contract_cost_report(contract=contract, as_of=day)
+
+    # Then the plan is the one of that day: waves 3 (running), 4 and 5 (planned or approved)
+    # still count their unfilled quotas, though they are completed or running now
+    waves = {c.wave_id for c in planned_cohorts(contract, day)}
+    assert waves == set(Wave.objects.filter(number__in=(3, 4, 5)).values_list("id", flat=True))
+    # And the projected counts exceed those with today's statuses, where waves 3 and 4 are
+    # closed (at this scale every charge is the 10,000-seat minimum, so the counts tell them apart)
+    todays = build_report(
+        contract_cost_inputs(contract, day, cohorts=planned_cohorts(contract, AS_OF))
+    )
+
+    def projected(r):
+        return sum(p.billable_persons for p in r.periods if p.kind == "projected")
+
+    assert projected(past) > projected(todays)

@@ -73,13 +73,20 @@ def world(db):
     unit = BargainingUnitFactory(code="U1", union="NAGE")
     job_a = Job.objects.create(kind="cohort_activation", cohort=cohort_a, subject="AGA in wave 1")
     job_b = Job.objects.create(kind="cohort_activation", cohort=cohort_b, subject="AGB in wave 1")
-    line = BillingPeriod.objects.create(
+    # The seat changes above recomputed the cost (eager Celery), which wrote the line of every
+    # period over by today; the first is set to known figures.
+    line, _ = BillingPeriod.objects.update_or_create(
         contract=contract,
         start=dt.date(2026, 2, 13),
-        end=dt.date(2026, 3, 12),
-        billable_seats=0,
-        unit_price=Decimal("13"),
-        amount=Decimal("130000.00"),
+        defaults={
+            "end": dt.date(2026, 3, 12),
+            "billable_persons": 0,
+            "charged_seats": 10_000,
+            "unit_price": Decimal("13"),
+            "amount": Decimal("130000.00"),
+            "unallocated_amount": Decimal("130000.00"),
+            "explanation": "0 billable persons, charged at the 10,000-seat minimum.",
+        },
     )
     usage_a = UsageDay.objects.create(seat=seats_a[0], date=dt.date(2026, 3, 2), messages=4)
     usage_b = UsageDay.objects.create(seat=seats_b[0], date=dt.date(2026, 3, 2), messages=7)

@@ -67,10 +67,20 @@ def test_api_key__revoked_expired_or_inactive__401(world, spoil):
     # When it is revoked, expires, or its user is deactivated
     spoil(row)
 
-    # Then it no longer opens anything
+    # Then it no longer opens anything, and the answer gives no hint of why: the same body as
+    # for a key that never existed
     response = _client(key).get("/api/v1/seats/")
-    assert response.status_code == 401
-    assert response.json()["code"] == "authentication_failed"
+    unknown = _client("Abcdefgh.notakeyatallnotakeyatall12").get("/api/v1/seats/")
+    assert response.status_code == unknown.status_code == 401
+    assert (
+        response.json()
+        == unknown.json()
+        == {
+            "code": "authentication_failed",
+            "detail": "The API key is not valid.",
+            "fields": {},
+        }
+    )
 
 
 @pytest.mark.parametrize(

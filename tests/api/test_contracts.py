@@ -39,6 +39,9 @@ def history(world):
     return contract
 
 
+ANSWER_KEYS = {"computed_at", "stale", "inputs_fingerprint", "eligible_employees"}
+
+
 def test_cost__as_of__exactly_the_engine_report(finance, history):
     # Given a contract with a seat history
     day = dt.date(2026, 4, 30)
@@ -46,10 +49,14 @@ def test_cost__as_of__exactly_the_engine_report(finance, history):
     # When its cost as of a day is asked for
     response = finance.get(f"/api/v1/contracts/{history.pk}/cost/?as_of={day}")
 
-    # Then the answer is the engine's report, key for key
+    # Then the answer is the engine's report, key for key, computed now (never stale)
     assert response.status_code == 200
-    assert response.json() == contract_cost_report(contract=history, as_of=day).as_json()
-    assert response.json()["as_of"] == "2026-04-30"
+    body = response.json()
+    assert body["stale"] is False
+    assert {k: v for k, v in body.items() if k not in ANSWER_KEYS} == (
+        contract_cost_report(contract=history, as_of=day).as_json()
+    )
+    assert body["as_of"] == "2026-04-30"
 
 
 def test_cost__no_as_of_and_todays_snapshot__served_from_snapshot(finance, history):
@@ -74,8 +81,12 @@ def test_cost__no_as_of_and_only_old_snapshot__computed(finance, history):
     # When the cost is asked for without a day
     body = finance.get(f"/api/v1/contracts/{history.pk}/cost/").json()
 
-    # Then today's report is computed
-    assert body == contract_cost_report(contract=history).as_json()
+    # Then today's report is computed (and stored: no broker here), current
+    assert {k: v for k, v in body.items() if k not in ANSWER_KEYS} == (
+        contract_cost_report(contract=history).as_json()
+    )
+    assert body["stale"] is False
+    assert CostSnapshot.objects.filter(contract=history).latest().as_of == timezone.localdate()
 
 
 def test_cost__unknown_contract__404(finance, world):
@@ -91,21 +102,24 @@ def test_periods__lines__listed_in_order(finance, world):
     # When the periods are listed
     body = finance.get(f"/api/v1/contracts/{world['contract'].pk}/periods/").json()
 
-    # Then the line is there with its money as strings
-    assert body == [
-        {
-            "id": line.pk,
-            "contract": world["contract"].pk,
-            "start": "2026-02-13",
-            "end": "2026-03-12",
-            "billable_seats": 0,
-            "unit_price": "13.0000",
-            "amount": "130000.00",
-            "status": "accrued",
-            "status_changed_by": None,
-            "status_changed_at": None,
-        }
-    ]
+    # Then the line is there, first, with its money as strings and its explanation; the other
+    # periods over by today follow in order (every recompute writes them)
+    assert body[0] == {
+        "id": line.pk,
+        "contract": world["contract"].pk,
+        "start": "2026-02-13",
+        "end": "2026-03-12",
+        "billable_persons": 0,
+        "charged_seats": 10_000,
+        "unit_price": "13.00",
+        "amount": "130000.00",
+        "unallocated_amount": "130000.00",
+        "explanation": "0 billable persons, charged at the 10,000-seat minimum.",
+        "status": "accrued",
+        "status_changed_by": None,
+        "status_changed_at": None,
+    }
+    assert [row["start"] for row in body] == sorted(row["start"] for row in body)
 
 
 def test_mark__finance_marks_invoiced_then_paid__recorded_with_who(finance, world):

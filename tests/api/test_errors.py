@@ -4,6 +4,8 @@ integers, impossible dates, unknown choices, forged cursors, unknown URLs and me
 from __future__ import annotations
 
 import base64
+import datetime as dt
+from decimal import Decimal
 
 import pytest
 from rest_framework.test import APIClient
@@ -191,7 +193,6 @@ def test_errors__page_past_the_end__404(manager, world):
     "path",
     [
         "/api/v1/nothing-here/",
-        "/api/v1/seats/abc/",
         "/api/v1/seats/99999999999999999999999999/",
         "/api/v1/cohorts/1/jobs/1234567890123456789012/",
     ],
@@ -259,6 +260,52 @@ def test_errors__business_refusal__409_with_service_code(manager, world):
     # Then the service's refusal comes back with its code
     body = _error(response, 409, "seat_exists")
     assert body["fields"] == {}
+
+
+def test_errors__ceiling_on_the_engaged_basis__409_carries_its_figures_as_fields(manager, world):
+    # Given an engaged contract in its only period: $10 a seat, ceiling $20, and three approved
+    # seats in a running cohort (none has sent a message)
+    from django.utils import timezone
+
+    from licensing.services.seats import seat_approve, seat_request
+    from tests.factories import ContractFactory, EmployeeFactory
+    from tests.rollout.builders import running_cohort
+
+    today = timezone.localdate()
+    contract = ContractFactory(
+        start_date=today,
+        end_date=today + dt.timedelta(days=20),
+        floor_amount=Decimal("0"),
+        ceiling_amount=Decimal("20"),
+        min_billable_seats=0,
+        billing_basis="engaged",
+        tiers=[(1, None, "10")],
+    )
+    cohort = running_cohort(contract=contract)
+    seats = [
+        seat_approve(
+            seat=seat_request(
+                employee=EmployeeFactory(agency=cohort.agency), contract=contract, cohort=cohort
+            )
+        )
+        for _ in range(3)
+    ]
+
+    # When the three are activated through the API
+    answers = [manager.post(f"/api/v1/seats/{s.pk}/activate/", {}) for s in seats]
+
+    # Then two fit (each may still send a message: 2 x $10 = $20) and the third is a 409
+    # whose fields carry the figures
+    assert [a.status_code for a in answers] == [200, 200, 409]
+    body = _error(answers[2], 409, "ceiling_reached")
+    assert body["fields"] == {
+        "headroom_seats": 0,
+        "requested": 1,
+        "ceiling_amount": "20.00",
+        "active_seats": 2,
+        "current_period_count": 2,
+        "billing_basis": "engaged",
+    }
 
 
 def test_errors__form_encoded_body__415(manager, world):

@@ -44,11 +44,16 @@ def test_schema__every_operation__documents_its_errors(schema):
             if "{" in path:
                 assert "404" in codes, (method, path)
             if method == "post":
-                assert {"400", "409", "415"} <= codes, (method, path)
+                assert {"400", "409", "413", "415"} <= codes, (method, path)
+            # The request limits apply to every request, so every operation documents them
+            assert {"414", "431"} <= codes, (method, path)
             for code, response in operation["responses"].items():
                 if code >= "400" and code != "503":  # the health check's 503 is its own body
                     ref = response["content"]["application/json"]["schema"]["$ref"]
-                    assert ref == "#/components/schemas/Error"
+                    # A refusal's fields are its figures (numbers, strings, lists), not input
+                    # errors: the same shape, its own schema.
+                    expected = "Refusal" if code == "409" else "Error"
+                    assert ref == f"#/components/schemas/{expected}"
 
 
 def test_schema__api_key_scheme__declared(schema):
@@ -66,3 +71,33 @@ def test_docs__swagger_ui__served_from_local_static(db):
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     for cdn in ("cdn.", "jsdelivr", "unpkg", "cdnjs"):
         assert cdn not in html
+
+
+def test_schema__strict_request_bodies__refuse_unknown_keys(schema):
+    # Given every request body of the API (all are strict input serializers)
+    components = schema["components"]["schemas"]
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if "requestBody" not in operation:
+                continue
+            name = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            body = components[name.rsplit("/", 1)[1]]
+            # Then the schema says what the API does: unknown keys are refused
+            assert body["additionalProperties"] is False, (method, path)
+
+
+def test_schema__fields_some_callers_do_not_get__not_required(schema):
+    # A seat event's actor and reason, an employee's personal fields: left out for API readers
+    components = schema["components"]["schemas"]
+
+    assert not {"actor", "reason"} & set(components["SeatEvent"]["required"])
+    assert not {"email", "first_name", "last_name", "job_title"} & set(
+        components["Employee"]["required"]
+    )
+    assert "id" in components["SeatEvent"]["required"]
+
+
+def test_schema__every_seat_and_wave_action__documents_its_body(schema):
+    for path, item in schema["paths"].items():
+        if path.startswith(("/api/v1/seats/{id}/", "/api/v1/waves/{id}/")) and "post" in item:
+            assert "requestBody" in item["post"], path

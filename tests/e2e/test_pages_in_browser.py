@@ -154,8 +154,10 @@ def test_coordinator__own_agencies_only(visit, demo):
         tab.page.locator("tr[data-cohort]").evaluate_all("rows => rows.map(r => r.dataset.cohort)")
     )
     assert cohorts == ["DOR", "EOHHS"]
+    tab.page.click("#calendar-title ~ form button")
+    tab.page.wait_for_url("**/rollout/timeline/**")
     link = tab.page.input_value("#calendar-link")
-    assert "/rollout/calendar.ics?user=coordinator.e2e&token=" in link
+    assert "/rollout/calendar.ics?token=" in link
     tab.shot("coordinator-timeline")
     assert tab.status_of("/agencies/EOTSS/") == 404
     assert tab.status_of(f"/contracts/{demo.pk}/") == 403

@@ -16,9 +16,10 @@ def at(day: dt.date, hour: int = 12) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=NY)
 
 
-def seat_with_history(contract, agency, steps, *, cohort=None) -> Seat:
-    """A seat whose events are `steps`: (aware datetime or date, to_status) in order."""
-    employee = EmployeeFactory(agency=agency)
+def seat_with_history(contract, agency, steps, *, cohort=None, employee=None) -> Seat:
+    """A seat whose events are `steps`: (aware datetime or date, to_status) in order, for a new
+    employee of `agency` or, for a replacement seat, the `employee` given."""
+    employee = employee or EmployeeFactory(agency=agency)
     steps = [
         (at(when) if not isinstance(when, dt.datetime) else when, status) for when, status in steps
     ]

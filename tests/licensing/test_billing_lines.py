@@ -43,11 +43,17 @@ def test_billing_close__periods_ended__one_line_each_with_seats_price_and_amount
     # When periods are closed as of 10 March (January and February have ended)
     lines = billing_periods_close(contract=contract, as_of=dt.date(2026, 3, 10))
 
-    # Then two accrued lines: 3 seats x $10 = $30 each
-    assert [(ln.start, ln.billable_seats, ln.unit_price, ln.amount, ln.status) for ln in lines] == [
-        (dt.date(2026, 1, 1), 3, D("10"), D("30.00"), "accrued"),
-        (dt.date(2026, 2, 1), 3, D("10"), D("30.00"), "accrued"),
+    # Then two accrued lines: 3 persons x $10 = $30 each, explained in one line
+    assert [
+        (ln.start, ln.billable_persons, ln.charged_seats, ln.unit_price, ln.amount, ln.status)
+        for ln in lines
+    ] == [
+        (dt.date(2026, 1, 1), 3, 3, D("10"), D("30.00"), "accrued"),
+        (dt.date(2026, 2, 1), 3, 3, D("10"), D("30.00"), "accrued"),
     ]
+    assert lines[0].explanation == (
+        "3 billable persons, charged for 3 × $10.00 each (volume) = $30.00."
+    )
 
 
 def test_billing_close__run_again__writes_only_the_newly_ended_period(contract):
@@ -201,18 +207,27 @@ def test_recompute_costs_json__one_object_per_contract__every_key_money_as_strin
     assert len(lines) == 2
     report = json.loads(lines[0])
     assert set(report) == {
-        "contract", "as_of", "active_seats", "billable_seats_this_period", "spend_to_date",
-        "projected_total", "committed_total", "floor_amount", "ceiling_amount", "below_floor",
-        "over_ceiling", "headroom_seats", "periods", "by_agency", "tier_cliff",
+        "contract", "as_of", "billing_basis", "tier_mode", "min_billable_seats",
+        "shortfall_allocation", "active_seats", "billable_seats_this_period",
+        "billable_persons_this_period", "spend_to_date", "projected_total", "committed_total",
+        "floor_amount", "ceiling_amount", "below_floor", "over_ceiling", "headroom_seats",
+        "headroom_current_count", "unallocated_to_date", "periods", "by_agency", "tier_cliff",
     }  # fmt: skip
     # Jan 3 x $10 + Feb 3 x $10 + Mar 5 x $10 = $110; April projected at 5 active = $50
     assert (report["spend_to_date"], report["projected_total"]) == ("110.00", "160.00")
     assert report["periods"][2] == {
+        "index": 2,
         "start": "2026-03-01",
         "end": "2026-03-31",
-        "billable_seats": 5,
-        "amount": "50.00",
         "kind": "actual",
+        "billable_seats": 5,
+        "billable_persons": 5,
+        "charged_seats": 5,
+        "unit_price": "10.00",
+        "amount": "50.00",
+        "allocated": "50.00",
+        "unallocated": "0.00",
+        "by_agency": [{"agency": "ANF", "amount": "20.00"}, {"agency": "EOTSS", "amount": "30.00"}],
     }
     assert report["by_agency"] == [
         {"agency": "ANF", "amount": "20.00"},

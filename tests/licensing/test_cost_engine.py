@@ -192,17 +192,43 @@ def test_cost__headroom__first_exceedance_counts_even_if_a_cliff_would_bring_it_
     assert report(small, dt.date(2026, 3, 15))["headroom_seats"] == 2
 
 
-def test_cost__tier_cliff__reports_seats_to_the_next_cheaper_tier(small, three_seats):
-    # Given 15 March: March bills 1 seat at $10
+def test_cost__rule9_tier_cliff__first_projected_period_within_reach_of_a_cheaper_tier(
+    small, three_seats
+):
+    # Given 15 March: one seat active at the end of the day (seat 2), and a planned wave whose
+    # cohort (quota 3) onboards on 1 May
+    wave = WaveFactory(contract=small, status="planned")
+    CohortFactory(wave=wave, seat_quota=3, onboarding_date=dt.date(2026, 5, 1))
     r = report(small, dt.date(2026, 3, 15))
 
-    # Then the next cheaper tier starts at 3 seats: 2 more seats, and the charge becomes
-    # 3 x $8 = $24 (from 1 x $10 = $10)
+    # Then the projection counts April 1 (c = $10), May and June 1 + 3 = 4 (c = 4 x $8 = $32).
+    # April: the cheaper tiers start at 3 (3 x $8 = $24) and 5 (5 x $5 = $25), both dearer than
+    # $10: not within reach. May: 1 more seat reaches 5 x $5 = $25 < $32: within reach.
+    # Kept to the end, that seat changes May and June by 25 - 32 = -7 each: -$14.
+    # Projected total: Jan 10 + Feb 20 + Mar 10 + Apr 10 + May 32 + Jun 32 = $114.
+    assert r["projected_total"] == "114.00"
     assert r["tier_cliff"] == {
-        "seats_to_next_tier": 2,
-        "period_amount_now": "10.00",
-        "period_amount_at_next_tier": "24.00",
+        "period_start": "2026-05-01",
+        "period_end": "2026-05-31",
+        "planned_seats": 4,
+        "seats_to_next_tier": 1,
+        "period_amount_now": "32.00",
+        "period_amount_at_next_tier": "25.00",
+        "projected_total_change": "-14.00",
+        "projected_total_at_next_tier": "100.00",
     }
+
+
+def test_cost__rule9_tier_cliff__none_when_no_cheaper_tier_is_within_reach(small, three_seats):
+    # Given 15 March and no plan: every projected period counts 1 seat at $10, and reaching a
+    # cheaper tier (3 x $8 = $24, 5 x $5 = $25) would raise the bill
+    # Then there is no cliff to point at
+    assert report(small, dt.date(2026, 3, 15))["tier_cliff"] is None
+
+
+def test_cost__rule9_tier_cliff__none_after_the_term(small, three_seats):
+    # Given a day after the term: no period remains
+    assert report(small, dt.date(2026, 7, 15))["tier_cliff"] is None
 
 
 def test_cost__engaged_basis__bills_seats_with_a_usage_day_in_the_period(small, eotss):
@@ -224,7 +250,8 @@ def test_cost__engaged_basis__bills_seats_with_a_usage_day_in_the_period(small, 
     assert r["projected_total"] == "126.00"
 
 
-def test_cost__chargeback__largest_remainder_and_unallocated_minimum(db):
+@pytest.mark.parametrize("allocation", ["central", "pro_rata"])
+def test_cost__rule10_chargeback__largest_remainder_and_the_minimum_by_allocation(db, allocation):
     # Given a contract billing at least 10 seats at $1 (so a period costs at least $10),
     # one seat each for agencies ANF, EOTSS and MASSDOT active in January only
     contract = ContractFactory(
@@ -234,6 +261,7 @@ def test_cost__chargeback__largest_remainder_and_unallocated_minimum(db):
         floor_amount=D("0"),
         ceiling_amount=D("1000"),
         tiers=[(1, None, "1")],
+        shortfall_allocation=allocation,
     )
     for code in ("MASSDOT", "EOTSS", "ANF"):
         active_seats(
@@ -242,16 +270,18 @@ def test_cost__chargeback__largest_remainder_and_unallocated_minimum(db):
 
     r = report(contract, dt.date(2026, 2, 10))
 
-    # Then January's $10.00 splits 3 ways: $3.333… each, floored to $3.33 (= $9.99); the cent
-    # left goes to the largest remainder, all equal, so to the first code: ANF.
-    # February bills nobody: its $10.00 minimum is unallocated.
-    assert r["by_agency"] == [
-        {"agency": "ANF", "amount": "3.34"},
-        {"agency": "EOTSS", "amount": "3.33"},
-        {"agency": "MASSDOT", "amount": "3.33"},
-        {"agency": None, "amount": "10.00"},
-    ]
+    # Then under pro_rata January's $10.00 (the 10-seat minimum) splits 3 ways: $3.333… each,
+    # floored to $3.33 (= $9.99); the cent left goes to the largest remainder, all equal, so to
+    # the first code: ANF. Under central the agencies share what their 3 persons cost,
+    # min($10, 3 x $1) = $3.00, $1.00 each, and the $7.00 shortfall is unallocated.
+    # February bills nobody: its $10.00 minimum is unallocated either way.
+    if allocation == "pro_rata":
+        expected = [("ANF", "3.34"), ("EOTSS", "3.33"), ("MASSDOT", "3.33"), (None, "10.00")]
+    else:
+        expected = [("ANF", "1.00"), ("EOTSS", "1.00"), ("MASSDOT", "1.00"), (None, "17.00")]
+    assert r["by_agency"] == [{"agency": a, "amount": v} for a, v in expected]
     assert r["spend_to_date"] == "20.00"
+    assert r["unallocated_to_date"] == expected[-1][1]
 
 
 def test_cost__demo_contract__minimum_billable_and_anniversary_periods(db, eotss):
@@ -273,9 +303,23 @@ def test_cost__demo_contract__minimum_billable_and_anniversary_periods(db, eotss
     # c(5 + j) <= 293,636.36. Every count up to 30,000 fits (at most 30,000 x $9 = $270,000);
     # at $7, 7 x 41,948 = 293,636 fits and 7 x 41,949 = 293,643 does not: 5 + j <= 41,948.
     assert r["headroom_seats"] == 41_943
-    # And the tier cliff: 9,996 more seats reach the $11 tier; the period then costs $110,011
+    # And the tier cliff: the first projected period (13 Apr) counts the 5 active seats, billed
+    # at the 10,000 minimum ($130,000); 9,996 more reach the $11 tier: 10,001 x $11 = $110,011.
+    # Kept to the end, they save 130,000 - 110,011 = $19,989 in each of the 10 projected
+    # periods: -$199,890.
     assert r["tier_cliff"] == {
+        "period_start": "2026-04-13",
+        "period_end": "2026-05-12",
+        "planned_seats": 5,
         "seats_to_next_tier": 9_996,
         "period_amount_now": "130000.00",
         "period_amount_at_next_tier": "110011.00",
+        "projected_total_change": "-199890.00",
+        "projected_total_at_next_tier": "1360110.00",
     }
+    # And under the default central allocation EOTSS pays for its 5 persons, 5 x $13 = $65 a
+    # period, and the rest of each $130,000 is the central fund's: 2 x 129,935 = $259,870
+    assert r["by_agency"] == [
+        {"agency": "EOTSS", "amount": "130.00"},
+        {"agency": None, "amount": "259870.00"},
+    ]

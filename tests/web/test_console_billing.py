@@ -50,7 +50,7 @@ def test_mark__confirmation_names_the_line_and_the_same_day_undo(login, world):
     preview = client.post(mark_url(world), {"status": "paid"})
     html = preview.content.decode()
     assert preview.status_code == 200
-    assert "13 Feb 2026 – 12 Mar 2026 ($130,000.00, 7 billable seats) will be marked paid" in html
+    assert "13 Feb 2026 – 12 Mar 2026 ($130,000.00, 7 billable persons) will be marked paid" in html
     assert "can be undone today only" in html
     assert BillingPeriod.objects.get(pk=world["line"].pk).status == "invoiced"
 

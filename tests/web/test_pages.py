@@ -171,7 +171,8 @@ def test_dashboard__snapshot_of_today__page_shows_the_snapshot(login, world):
     snapshot = contract_cost_snapshot(contract=world["contract"])
     html = login(FINANCE).get(dashboard_url(world)).content.decode()
     assert figures(html)["spend_to_date"] == snapshot.report["spend_to_date"]
-    assert "from the cost snapshot computed" in html
+    assert 'data-figure="stale" data-value="false"' in html
+    assert "current with every input" in html
 
 
 def test_dashboard__chart__svg_with_table_and_band_lines(login, world):
@@ -366,12 +367,14 @@ def test_timeline__wave_last_change__who_and_why_shown(login, world, users):
 
 
 def test_timeline__personal_calendar_link__works_without_signing_in(login, world, client):
-    # Given the coordinator's timeline page, which shows them their personal calendar link
-    html = login(AGENCY_COORDINATOR).get(reverse("web:timeline")).content.decode()
+    # Given the coordinator's timeline page, where they make their private calendar link
+    client = login(AGENCY_COORDINATOR)
+    assert client.post(reverse("rollout:calendar-link")).status_code == 302
+    html = client.get(reverse("web:timeline")).content.decode()
     start = html.index('id="calendar-link"')
     value = html[html.index('value="', start) + 7 :]
     link = value[: value.index('"')].replace("&amp;", "&")
-    assert link.startswith("http://testserver/rollout/calendar.ics?user=")
+    assert link.startswith("http://testserver/rollout/calendar.ics?token=")
 
     # When a calendar app, not signed in, fetches it
     client.logout()

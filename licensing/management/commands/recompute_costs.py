@@ -1,5 +1,6 @@
-"""`manage.py recompute_costs`: recompute and store every contract's cost, printed as a table or
-as one JSON object per contract and line."""
+"""`manage.py recompute_costs`: recompute and store every contract's cost (and write the billing
+line of every period that has ended), printed as a table or as one JSON object per contract and
+line: the cost report, every key of which docs/cost-engine.md lists."""
 
 import datetime as dt
 import json
@@ -54,7 +55,10 @@ def _dumps(report: dict) -> str:
 
 
 def _money(s: str) -> str:
-    return f"${Decimal(s):,.2f}" if s is not None else "—"
+    if s is None:
+        return "—"
+    amount = Decimal(s)
+    return f"{'-' if amount < 0 else ''}${abs(amount):,.2f}"
 
 
 def _table(contract, r: dict) -> str:
@@ -69,25 +73,29 @@ def _table(contract, r: dict) -> str:
     lines = [
         f"{contract.name} ({contract.number}), as of {r['as_of']}",
         f"  active seats            {r['active_seats']:>14,}",
-        f"  billable this period    {r['billable_seats_this_period']:>14,}",
+        f"  billable this period    {r['billable_persons_this_period']:>14,} persons "
+        f"({r['billable_seats_this_period']:,} seats)",
         f"  spend to date           {_money(r['spend_to_date']):>14}",
         f"  projected total         {_money(r['projected_total']):>14}  ({band})",
         f"  committed total         {_money(r['committed_total']):>14}",
         f"  floor / ceiling         {_money(r['floor_amount'])} / {_money(r['ceiling_amount'])}",
         f"  headroom                {'unlimited' if head is None else f'{head:,} seats':>14}",
+        f"  shortfall allocation    {r['shortfall_allocation']:>14}  "
+        f"(unallocated to date {_money(r['unallocated_to_date'])})",
     ]
     if r["tier_cliff"]:
         c = r["tier_cliff"]
         lines.append(
-            f"  tier cliff              {c['seats_to_next_tier']:,} more seats take the period "
-            f"charge from {_money(c['period_amount_now'])} to "
-            f"{_money(c['period_amount_at_next_tier'])}"
+            f"  tier cliff              from {c['period_start']}: {c['seats_to_next_tier']:,} "
+            f"more seats take that period from {_money(c['period_amount_now'])} to "
+            f"{_money(c['period_amount_at_next_tier'])}; projected total "
+            f"{_money(c['projected_total_change'])} to {_money(c['projected_total_at_next_tier'])}"
         )
-    lines.append("  period                      seats        amount  kind")
+    lines.append("  period                    persons  charged  unit price        amount  kind")
     for p in r["periods"]:
         lines.append(
-            f"  {p['start']} – {p['end']}  {p['billable_seats']:>7,}  "
-            f"{_money(p['amount']):>12}  {p['kind']}"
+            f"  {p['start']} – {p['end']}  {p['billable_persons']:>7,}  {p['charged_seats']:>7,}"
+            f"  {p['unit_price']:>10}  {_money(p['amount']):>12}  {p['kind']}"
         )
     lines.append("  chargeback by agency (spend to date)")
     for part in r["by_agency"]:
