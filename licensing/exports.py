@@ -383,7 +383,7 @@ KINDS: dict[str, ExportKind] = {
             ),
             _chargeback,
             contract_wide={
-                "period_billable_seats": "contracts_cost_retrieve",
+                "period_billable_persons": "contracts_cost_retrieve",
                 "period_charge": "contracts_cost_retrieve",
             },
         ),

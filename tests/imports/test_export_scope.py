@@ -110,7 +110,7 @@ def test_chargeback__coordinator__own_agency_rows_and_no_contract_figures(world,
 
     # Then finance has the contract's period totals; the coordinator neither those columns
     # nor any other agency's row (nor the unallocated line, which is the contract's)
-    assert {"period_billable_seats", "period_charge"} <= set(full[0])
+    assert {"period_billable_persons", "period_charge"} <= set(full[0])
     assert mine[0] == [
         "contract_number",
         "period_start",
@@ -118,7 +118,7 @@ def test_chargeback__coordinator__own_agency_rows_and_no_contract_figures(world,
         "agency_code",
         "agency_name",
         "chargeback_code",
-        "billable_seats",
+        "billable_persons",
         "agency_amount",
     ]
     assert len(mine) > 1
