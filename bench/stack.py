@@ -612,7 +612,7 @@ class Stack:
         """supervisord with the production config, which starts the Celery worker and starts it
         again whenever it exits; `pids["worker"]` is supervisord's."""
         options = (
-            f"-Q default,costs,bulk --pool prefork --concurrency {self.worker_concurrency} "
+            f"-Q default,costs,bulk,notify --pool prefork --concurrency {self.worker_concurrency} "
             f"-n {self.worker_node} --without-gossip --without-mingle -l info"
         )
         env = {

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("licensing.api.urls")),
     path("health", HealthView.as_view(), name="health"),
     path("exports/", include("config.export_urls")),
+    path("", include("notifications.api.urls")),
 ]
 
 urlpatterns = [

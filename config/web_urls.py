@@ -11,6 +11,15 @@ from agencies.views import AgencyPage, LoginPage, SeatCountsPage, home
 from config.pages import LogoutPage, NoRolePage
 from licensing import views_billing, views_seats
 from licensing.views import ContractDashboard, ContractWhatIf, FinanceHome
+from notifications.views import (
+    PreferencesPage,
+    WebhookCreatePage,
+    WebhookDeletePage,
+    WebhookEditPage,
+    WebhookListPage,
+    WebhookPage,
+    WebhookRedeliverPage,
+)
 from rollout.console.cohorts import CohortActivate, CohortPage, GateReopen, GateSignOff
 from rollout.console.jobs import JobBlockedCsv, JobPage, JobProgress
 from rollout.console.plan import CohortAdd, CohortChange, CohortRemove, WaveCreate, WaveUpdate
@@ -132,3 +141,22 @@ urlpatterns += [
     path("rollout/reclaim/", ReclaimPage.as_view(), name="reclaim"),
 ]
 # --- end of the rollout console ---
+
+# --- Notifications: email choices and webhook settings (notifications/views.py) ---------------
+urlpatterns += [
+    path("notifications/", PreferencesPage.as_view(), name="notifications"),
+    path("notifications/webhooks/", WebhookListPage.as_view(), name="webhooks"),
+    path("notifications/webhooks/new/", WebhookCreatePage.as_view(), name="webhook-new"),
+    path("notifications/webhooks/<int:pk>/", WebhookPage.as_view(), name="webhook"),
+    path("notifications/webhooks/<int:pk>/edit/", WebhookEditPage.as_view(), name="webhook-edit"),
+    path(
+        "notifications/webhooks/<int:pk>/delete/",
+        WebhookDeletePage.as_view(),
+        name="webhook-delete",
+    ),
+    path(
+        "notifications/webhooks/<int:pk>/deliveries/<int:delivery_id>/redeliver/",
+        WebhookRedeliverPage.as_view(),
+        name="webhook-redeliver",
+    ),
+]

@@ -16,7 +16,7 @@ from agencies.models import Employee
 from licensing.choices import SeatStatus
 from licensing.models import Contract, Seat
 
-from .choices import CohortStatus
+from .choices import CohortStatus, WaveStatus
 from .gates import CohortReadiness, SignOff
 from .models import CalendarLink, Cohort, ReadinessCheck, Wave, WaveEvent
 from .services.calendar_links import password_fingerprint, token_hash
@@ -39,9 +39,22 @@ def _day_start(day: dt.date) -> dt.datetime:
 def wave_readiness(wave: Wave) -> list[CohortReadiness]:
     """The gate figures of every cohort of the wave that is not cancelled, in agency order: the
     training counts of all cohorts in one aggregate query, the sign-offs in one more."""
+    return cohorts_readiness(Cohort.objects.filter(wave=wave))
+
+
+def cohorts_open() -> QuerySet[Cohort]:
+    """Cohorts whose gates still matter: not cancelled, in a wave neither completed nor
+    cancelled."""
+    return Cohort.objects.exclude(status=CohortStatus.CANCELLED).exclude(
+        wave__status__in=(WaveStatus.COMPLETED, WaveStatus.CANCELLED)
+    )
+
+
+def cohorts_readiness(cohorts: QuerySet[Cohort]) -> list[CohortReadiness]:
+    """The gate figures of the given cohorts (cancelled ones left out), in agency order, in two
+    queries whatever their number."""
     rows = list(
-        Cohort.objects.filter(wave=wave)
-        .exclude(status=CohortStatus.CANCELLED)
+        cohorts.exclude(status=CohortStatus.CANCELLED)
         .values("id", "agency__code", "wave__contract__readiness_threshold")
         .annotate(
             active=Count("agency__employees", filter=_ACTIVE),

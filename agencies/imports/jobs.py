@@ -10,6 +10,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.utils import timezone
 
 from core.choices import JobStatus
+from core.jobs import job_finish
 from core.models import Job
 
 logger = logging.getLogger(__name__)
@@ -41,12 +42,11 @@ def job_begin(*, kind: str, subject: str, actor, dry_run: bool, job: Job | None)
 
 
 def job_end(job: Job, *, ok: bool, done: int, outcome: dict, errors: list[dict]) -> None:
-    job.status = JobStatus.SUCCEEDED if ok else JobStatus.FAILED
-    job.finished_at = timezone.now()
     job.done = job.total = done
     job.outcome = {**{k: v for k, v in (job.outcome or {}).items() if k in KEPT_KEYS}, **outcome}
     job.errors = errors[:ERRORS_KEPT]
-    job.save(update_fields=["status", "finished_at", "done", "total", "outcome", "errors"])
+    status = JobStatus.SUCCEEDED if ok else JobStatus.FAILED
+    job_finish(job, status=status, fields=["done", "total", "outcome", "errors"])
 
 
 class JobProgress:

@@ -31,6 +31,7 @@ from agencies.choices import EmploymentStatus
 from agencies.models import Agency, BargainingUnit, Employee
 from core.choices import JobKind
 from core.models import Job
+from notifications.services.gates import with_cohort_gates_watched
 
 from .columns import find_header
 from .reading import TabularFile
@@ -129,7 +130,8 @@ def roster_import(
 
     def start(job: Job, tell: ProgressCallback) -> Callable[[], None]:
         source = TabularFile(file, filename)
-        return _RosterRun(source, report, actor=actor, job=job, progress=tell).execute
+        run = _RosterRun(source, report, actor=actor, job=job, progress=tell)
+        return with_cohort_gates_watched(run.execute)  # training shares move: gates may pass
 
     def conflict(exc: IntegrityError) -> None:
         # Checked rows can still collide with a change committed by someone else meanwhile.

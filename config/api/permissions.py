@@ -143,8 +143,18 @@ def personal_scope(request) -> AgencyScope:
     return scope
 
 
+def personal_scope_of(user) -> AgencyScope:
+    """`personal_scope` for a user outside a request: a webhook endpoint's owner or an email
+    recipient, whose payloads are cut to what they could read through the API."""
+    if has_any_role(user, _SEE_PERSONAL):
+        return AgencyScope(None)
+    if has_role(user, AGENCY_COORDINATOR):
+        return AgencyScope(_coordinated(user))
+    return AgencyScope(frozenset())
+
+
 # URL arguments that name an object by id, and the name the schema (and the 400) gives them.
-PATH_IDS = {"pk": "id", "job_id": "job_id", "period_id": "period_id"}
+PATH_IDS = {"pk": "id", "job_id": "job_id", "period_id": "period_id", "delivery_id": "delivery_id"}
 
 
 def check_path_ids(kwargs: dict) -> None:

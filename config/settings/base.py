@@ -2,6 +2,7 @@
 environment (12-factor): no `DATABASE_URL` means the embedded SQLite file, no `CELERY_BROKER_URL`
 means tasks run eagerly in-process, no `REDIS_URL` means a local-memory cache."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "agencies",
     "rollout",
     "licensing",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +158,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 600
 CELERY_TASK_TIME_LIMIT = 900
 CELERY_QUEUE_COSTS = "costs"
 CELERY_QUEUE_BULK = "bulk"
+# Webhook and email deliveries wait on other people's servers: their own queue, so a slow
+# receiver never holds up the outbox dispatcher, a cost recompute or a cohort job.
+CELERY_QUEUE_NOTIFY = "notify"
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "licensing.tasks.recompute_contract_cost_task": {"queue": CELERY_QUEUE_COSTS},
@@ -166,10 +171,14 @@ CELERY_TASK_ROUTES = {
     "rollout.tasks.*": {"queue": CELERY_QUEUE_BULK},
     "core.tasks.*": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     "agencies.tasks.*": {"queue": CELERY_QUEUE_BULK},
+    "notifications.tasks.*": {"queue": CELERY_QUEUE_NOTIFY},
 }
 # The outbox's consumers (core/outbox.py): dotted paths of `accept(events)` callables, each
 # recording its own deliveries. Apps that consume events add themselves here.
-OUTBOX_CONSUMERS: list[str] = []
+OUTBOX_CONSUMERS: list[str] = [
+    "notifications.services.webhooks.webhook_deliveries_accept",
+    "notifications.services.email.email_deliveries_accept",
+]
 # Seconds a cost recompute waits after the first change of a burst, so the burst coalesces.
 COST_RECOMPUTE_DELAY = env.int("COST_RECOMPUTE_DELAY", default=2)
 
@@ -231,6 +240,10 @@ SPECTACULAR_SETTINGS = {
         "BillingBasisEnum": "licensing.choices.BillingBasis",
         "BargainingStatusEnum": "agencies.choices.BargainingStatus",
         "EmploymentStatusEnum": "agencies.choices.EmploymentStatus",
+        "EventTypeEnum": "notifications.catalog.SUBSCRIBABLE_CHOICES",
+        "DeliveryStatusEnum": "notifications.choices.DeliveryStatus",
+        "EmailModeEnum": "notifications.choices.EmailMode",
+        "EmailChoiceEnum": "notifications.api.serializers.EMAIL_CHOICE_CHOICES",
     },
 }
 
@@ -348,3 +361,49 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- Notifications: email, webhooks, cost thresholds (docs/notifications.md) ----------------------
+# Mail goes through Django's email backend, configured by one URL (django-environ): the default
+# prints each message on the console; an smtp+tls URL with the relay's credentials and port 587
+# sends for real (docs/notifications.md).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Seatplan <seatplan@localhost>")
+# The address people open Seatplan at, for the links in mails.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Webhooks go to public addresses only; `true` lets loopback and private ones through, for
+# development and tests on one machine (cloud metadata addresses stay refused).
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+# How long a worker holds a delivery it is sending; past it, another worker may send it again
+# (with the same webhook-id). Well above the timeout and the task's time limit.
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=120)
+WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
+# Shares of the ceiling (percent) the projected total is watched against, and the margin (in
+# percentage points) a figure must fall back below a threshold before it can page again.
+# Read as decimals here, so a mistyped value stops the start rather than a cost job.
+COST_ALERT_THRESHOLDS = [
+    Decimal(p) for p in env.list("COST_ALERT_THRESHOLDS", default=["80", "90", "100"])
+]
+COST_ALERT_HYSTERESIS = Decimal(env("COST_ALERT_HYSTERESIS", default="2"))
+# httpx logs every request's URL at INFO, and a webhook URL may carry its receiver's token.
+LOGGING["loggers"].update({"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}})
+# Local hour the daily digest of email notifications is sent.
+NOTIFY_DIGEST_HOUR = env.int("NOTIFY_DIGEST_HOUR", default=7)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Deliveries whose retry is due, and those a dead worker left leased.
+        "notifications-sweep": {
+            "task": "notifications.tasks.deliveries_sweep_task",
+            "schedule": 60,
+        },
+        "email-digests": {
+            "task": "notifications.tasks.email_digests_task",
+            "schedule": crontab(hour=NOTIFY_DIGEST_HOUR, minute=0),
+        },
+        # Gates moved by what no service announces (admin edits, identity updates).
+        "cohort-gates": {
+            "task": "notifications.tasks.cohort_gates_task",
+            "schedule": 15 * 60,
+        },
+    }
+)

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.errors import BusinessRuleError
+from notifications.services.thresholds import cost_thresholds_observe
 
 from ..choices import BillingLineStatus
 from ..cost_report import CostReport, build_report
@@ -49,7 +50,7 @@ def contract_cost_snapshot(*, contract: Contract, as_of: dt.date | None = None) 
     report = build_report(inputs)
     payload = report.as_json()
     billing_lines_record(contract=contract, report=report)
-    return CostSnapshot.objects.create(
+    snapshot = CostSnapshot.objects.create(
         contract=contract,
         as_of=report.as_of,
         active_seats=report.active_seats,
@@ -79,6 +80,8 @@ def contract_cost_snapshot(*, contract: Contract, as_of: dt.date | None = None) 
             ],
         },
     )
+    cost_thresholds_observe(snapshot=snapshot)  # cost.threshold_crossed, edge-triggered
+    return snapshot
 
 
 def contract_cost_answer(*, contract: Contract, as_of: dt.date | None = None) -> dict:

@@ -26,7 +26,7 @@ from rollout.models import Cohort
 
 from ..choices import SeatStatus as S
 from ..models import Contract, Seat, SeatEvent
-from .announce import seat_changes_announce
+from .announce import announces_ceiling_refusal, seat_changes_announce
 from .cost import contract_assert_headroom, contract_lock
 from .scheduling import cost_recompute_request
 
@@ -291,6 +291,7 @@ def _check_cohort(cohort: Cohort) -> None:
         )
 
 
+@announces_ceiling_refusal
 @transaction.atomic
 def seat_activate(*, seat: Seat, actor=None, reason: str = "", override: bool = False) -> Seat:
     """Activate a requested or approved seat (or reactivate a suspended one), enforcing every

@@ -22,6 +22,7 @@ from agencies.models import Employee
 from config.errors import BusinessRuleError
 from config.roles import ROLLOUT_MANAGER, has_role
 from core.choices import JobKind, JobStatus
+from core.jobs import job_finish
 from core.models import Job
 from licensing.choices import SeatStatus
 from licensing.services.cost import contract_cost_report
@@ -41,6 +42,7 @@ from ..selectors import (
     cohort_open_seats,
     employees_for_activation,
 )
+from .announce import cohort_ceiling_refusals_announce
 from .jobs import JobClaimLost, job_queue
 
 BATCH_SIZE = 1000
@@ -123,11 +125,11 @@ def _job_progress(job: Job, tally: _Tally) -> None:
 
 
 def _job_end(job: Job, tally: _Tally, status: str, error: dict | None = None) -> None:
-    job.status = status
-    job.finished_at = timezone.now()
     job.outcome = tally.outcome(final=True)
     job.errors = ([error] if error else []) + tally.blocked_people[:SAMPLE_SIZE]
-    job.save(update_fields=["status", "finished_at", "outcome", "errors", "done", "total"])
+    job_finish(job, status=status, fields=["outcome", "errors", "done", "total"])
+    refused = tally.blocked_by_reason.get("ceiling_reached", 0)
+    cohort_ceiling_refusals_announce(job=job, refused=refused, activated=tally.activated)
 
 
 def _wave_refusal(cohort: Cohort) -> BusinessRuleError | None:

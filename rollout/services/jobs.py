@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from config.middleware import CACHE_AND_BROKER_ERRORS
 from core.choices import JobKind, JobStatus
+from core.jobs import job_finish
 from core.models import Job
 
 log = logging.getLogger(__name__)
@@ -84,10 +85,8 @@ def _send(job: Job) -> None:
 
 
 def _fail(job: Job, error: dict) -> None:
-    job.status = JobStatus.FAILED
-    job.finished_at = timezone.now()
     job.errors = [error, *job.errors]
-    job.save(update_fields=["status", "finished_at", "errors"])
+    job_finish(job, status=JobStatus.FAILED, fields=["errors"])
 
 
 class JobClaimLost(Exception):

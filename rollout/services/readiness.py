@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.errors import BusinessRuleError
+from notifications.services.gates import watches_cohort_gates
 
 from ..choices import GateKind, WaveStatus
 from ..gates import LABELS
@@ -35,6 +36,7 @@ def _check_request(cohort: Cohort, kind: str, actor) -> None:
 
 
 @transaction.atomic
+@watches_cohort_gates
 def readiness_sign_off(*, cohort: Cohort, kind: str, actor, evidence: str) -> ReadinessCheck:
     """A person signs off one gate of a cohort (privacy review, security review, union notice,
     help desk readiness), with the evidence they relied on: a ticket, a memo, a link. Creates
@@ -63,6 +65,7 @@ def readiness_sign_off(*, cohort: Cohort, kind: str, actor, evidence: str) -> Re
 
 
 @transaction.atomic
+@watches_cohort_gates
 def readiness_reopen(*, cohort: Cohort, kind: str, actor, reason: str) -> ReadinessCheck:
     """A person withdraws a sign-off (the review found something, the help desk lost its staff).
     The gate fails again until someone signs it off anew; the reason is appended to the

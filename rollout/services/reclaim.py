@@ -19,6 +19,7 @@ from django.utils import timezone
 from config.errors import BusinessRuleError
 from config.roles import ROLLOUT_MANAGER, has_role
 from core.choices import JobKind, JobStatus
+from core.jobs import job_finish
 from core.models import Job
 from licensing import pricing
 from licensing.choices import SeatStatus
@@ -231,18 +232,14 @@ def seats_reclaim_idle(
         else:
             result = _reclaim(contract, as_of, actor=actor, job=job, seat_ids=seat_ids)
     except Exception as exc:
-        job.status = JobStatus.FAILED
-        job.finished_at = timezone.now()
         job.errors = [{"code": getattr(exc, "code", "error"), "detail": str(exc)}]
-        job.save(update_fields=["status", "finished_at", "errors"])
+        job_finish(job, status=JobStatus.FAILED, fields=["errors"])
         raise
-    job.status = JobStatus.SUCCEEDED
-    job.finished_at = timezone.now()
     job.total = job.done = len(result.suspended) + len(result.revoked)
     job.outcome = result.as_json()
     if request is not None:
         job.outcome["request"] = request
-    job.save(update_fields=["status", "finished_at", "total", "done", "outcome"])
+    job_finish(job, status=JobStatus.SUCCEEDED, fields=["total", "done", "outcome"])
     return result
 
 

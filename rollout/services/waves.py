@@ -23,6 +23,7 @@ from ..choices import CohortStatus, WaveStatus
 from ..gates import failing_gates
 from ..models import Cohort, Wave, WaveEvent
 from ..selectors import wave_readiness
+from .announce import wave_change_announce
 
 logger = logging.getLogger(__name__)
 
@@ -104,13 +105,14 @@ def _move(
     wave._history_user = actor if getattr(actor, "pk", None) else None
     wave._change_reason = reason or f"Wave {verb}"
     wave.save(update_fields=["status", "approved_by", "approved_at"])
-    WaveEvent.objects.create(
+    change = WaveEvent.objects.create(
         wave=wave,
         from_status=previous,
         to_status=to_status,
         actor=actor if getattr(actor, "pk", None) else None,
         reason=reason,
     )
+    wave_change_announce(change)
     if cohorts_to is not None:
         Cohort.objects.filter(wave=wave).exclude(status=CohortStatus.CANCELLED).update(
             status=cohorts_to

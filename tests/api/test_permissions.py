@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from config.roles import AGENCY_COORDINATOR, API_READER, FINANCE, ROLLOUT_MANAGER
+from core.models import Event
+from notifications.models import WebhookDelivery, WebhookEndpoint
+from notifications.services.webhooks import webhook_secret_new
 
 RM, FIN, COORD, READER = ROLLOUT_MANAGER, FINANCE, AGENCY_COORDINATOR, API_READER
 PRINCIPALS = (RM, FIN, COORD, READER, "no_role", "anonymous")
@@ -23,6 +26,7 @@ FORECASTERS = frozenset({RM, FIN})
 FINANCE_ONLY = frozenset({FIN})
 EXPORTERS = frozenset({RM, FIN, COORD})
 WHOLE_CONTRACT = frozenset({RM, FIN})
+WEBHOOK_OWNERS = frozenset({RM, FIN})  # each on their own endpoints only
 PUBLIC = frozenset({*PRINCIPALS})
 
 # (method, path as docs/api.md writes it, who may call it)
@@ -74,6 +78,18 @@ MATRIX = [
     ("GET", "/api/v1/exports/seat-events/", EXPORTERS),
     ("GET", "/api/v1/exports/chargeback/", EXPORTERS),
     ("GET", "/api/v1/exports/billing-lines/", WHOLE_CONTRACT),
+    ("GET", "/api/v1/event-types/", ALL),
+    ("GET", "/api/v1/events/", ALL),
+    ("GET", "/api/v1/events/{id}/", ALL),
+    ("GET", "/api/v1/webhooks/", WEBHOOK_OWNERS),
+    ("POST", "/api/v1/webhooks/", WEBHOOK_OWNERS),
+    ("GET", "/api/v1/webhooks/{id}/", WEBHOOK_OWNERS),
+    ("PATCH", "/api/v1/webhooks/{id}/", WEBHOOK_OWNERS),
+    ("DELETE", "/api/v1/webhooks/{id}/", WEBHOOK_OWNERS),
+    ("GET", "/api/v1/webhooks/{id}/deliveries/", WEBHOOK_OWNERS),
+    ("POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver/", WEBHOOK_OWNERS),
+    ("GET", "/api/v1/email-subscriptions/", ALL),
+    ("POST", "/api/v1/email-subscriptions/", ALL),
     ("GET", "/api/v1/health", PUBLIC),
     ("GET", "/api/schema/", PUBLIC),
     ("GET", "/api/docs/", PUBLIC),
@@ -82,8 +98,15 @@ MATRIX = [
 
 def _objects(world) -> dict:
     """The object each `{id}` stands for, by resource: always agency A's, so a coordinator's
-    cell tests their role and not their scope (BOLA has its own tests)."""
+    cell tests their role and not their scope (BOLA has its own tests); a webhook endpoint is
+    the caller's own (`world["endpoint"]`, made by `_own_endpoint`)."""
     return {
+        "events": next(
+            e
+            for e in Event.objects.filter(type="seat.status_changed")
+            if e.agency_ids == [world["agency_a"].pk]
+        ),
+        "webhooks": world.get("endpoint"),
         "agencies": world["agency_a"],
         "bargaining-units": world["unit"],
         "employees": world["employees_a"][0],
@@ -102,14 +125,41 @@ def _url(path: str, world) -> str:
     objects = _objects(world)
     if "{id}" in path:
         path = path.replace("{id}", str(objects[resource].pk))
-    return path.replace("{job_id}", str(world["job_a"].pk)).replace(
+    path = path.replace("{job_id}", str(world["job_a"].pk)).replace(
         "{period_id}", str(world["line"].pk)
+    )
+    if "{delivery_id}" in path:
+        path = path.replace("{delivery_id}", str(world["delivery"].pk))
+    return path
+
+
+def _own_endpoint(world, users, who) -> None:
+    """A webhook endpoint of the caller (of the manager, for a caller who may own none), with
+    one delivery; written directly, the services are tested apart."""
+    owner = users[who] if who in WEBHOOK_OWNERS else users[RM]
+    endpoint = WebhookEndpoint.objects.create(
+        owner=owner,
+        url="http://127.0.0.1:9/hook",
+        event_types=["wave.status_changed"],
+        secret=webhook_secret_new(),
+    )
+    world["endpoint"] = endpoint
+    world["delivery"] = WebhookDelivery.objects.create(
+        endpoint=endpoint, event=Event.objects.first(), status="failed"
     )
 
 
 def _body(method: str, path: str, world) -> dict | None:
+    if method == "PATCH":
+        return {"description": "matrix walk"}
     if method != "POST":
         return None
+    if path == "/api/v1/webhooks/":
+        return {"url": "http://127.0.0.1:9/hook", "events": ["wave.status_changed"]}
+    if path.endswith("/redeliver/"):
+        return {}
+    if path == "/api/v1/email-subscriptions/":
+        return {"event_type": "wave.status_changed", "mode": "digest"}
     if path.endswith("/set-status/"):
         return {"status": "agreement", "reason": "signed"}
     if path.endswith("/sign-off/"):
@@ -137,23 +187,31 @@ CELLS = [
 
 @pytest.mark.parametrize(("method", "path", "allowed", "who"), CELLS)
 def test_permission_matrix__each_cell__answers_as_documented(
-    method, path, allowed, who, world, clients
+    method, path, allowed, who, world, users, clients, settings
 ):
-    # Given the caller and, for a seat request, an agency-A employee without a seat
+    # Given the caller and, for a seat request, an agency-A employee without a seat; for a
+    # webhook, an endpoint of theirs (webhooks may go to 127.0.0.1 here, as in development)
     from tests.factories import EmployeeFactory
 
     world["newcomer_a"] = EmployeeFactory(agency=world["agency_a"])
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    _own_endpoint(world, users, who)
     client = clients[who]
 
     # When they call the endpoint
     url = _url(path, world)
     body = _body(method, path, world)
-    response = client.get(url) if method == "GET" else client.post(url, body, format="json")
+    call = {"GET": client.get, "POST": client.post, "PATCH": client.patch}.get(method)
+    response = client.delete(url) if method == "DELETE" else call(url, body, format="json")
 
     # Then an allowed caller gets through (a business refusal is still "through"), an
     # anonymous one is asked to authenticate, anyone else is forbidden
     if who in allowed:
-        expected = {200} if method == "GET" else {200, 201, 202, 409}
+        expected = {
+            "GET": {200},
+            "PATCH": {200},
+            "DELETE": {204},
+        }.get(method, {200, 201, 202, 409})
         assert response.status_code in expected, response.content[:500]
     elif who == "anonymous":
         assert response.status_code == 401
@@ -175,7 +233,7 @@ def _doc_matrix() -> list[tuple[str, str, frozenset[str]]]:
     rows = []
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) != 2 + len(PRINCIPALS) or cells[0] not in ("GET", "POST"):
+        if len(cells) != 2 + len(PRINCIPALS) or cells[0] not in ("GET", "POST", "PATCH", "DELETE"):
             continue
         method, path = cells[0], re.sub(r"`", "", cells[1])
         allowed = frozenset(
