@@ -125,7 +125,8 @@ def nav_context(request, current: str) -> dict:
     if has_any_role(user, MANAGE):
         links.append(("imports", reverse("web:imports"), "Imports"))
         links.append(("reclaim", reverse("web:reclaim"), "Idle seats"))
-    links.append(("notifications", reverse("web:notifications"), "Notifications"))
+    if has_any_role(user, READ):
+        links.append(("notifications", reverse("web:notifications"), "Notifications"))
     return {
         "nav_links": links,
         "nav_current": current,
