@@ -86,6 +86,11 @@ urlpatterns = [
     path("imports/usage/", views_uploads.UsageUploadPage.as_view(), name="import-usage"),
     path("imports/<int:pk>/", views_uploads.ImportJobPage.as_view(), name="import-job"),
     path(
+        "imports/<int:pk>/progress/",
+        views_uploads.ImportJobProgress.as_view(),
+        name="import-job-progress",
+    ),
+    path(
         "imports/<int:pk>/confirm/",
         views_uploads.ImportConfirmPage.as_view(),
         name="import-confirm",
