@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularSwaggerView
 
 from config.api.health import HealthView
 from config.api.schema_view import SchemaView
+from config.pages import admin_login
 
 api_v1 = [
     path("", include("agencies.api.urls")),
@@ -19,6 +20,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Before the admin's own routes: a signed-in user who is not staff is told the admin is not
+    # for them instead of being shown its login form (config/pages.py).
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("rollout/", include("rollout.urls")),
     path("api/v1/", include(api_v1)),

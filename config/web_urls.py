@@ -2,15 +2,15 @@
 
 Namespace `web`. Every page asks the API's role and agency-scope questions; see docs/pages.md."""
 
-from django.contrib.auth.views import LogoutView
 from django.templatetags.static import static
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
 from agencies import views_people, views_uploads
 from agencies.views import AgencyPage, LoginPage, SeatCountsPage, home
+from config.pages import LogoutPage, NoRolePage
 from licensing import views_billing, views_seats
-from licensing.views import ContractDashboard, FinanceHome
+from licensing.views import ContractDashboard, ContractWhatIf, FinanceHome
 from notifications.views import (
     PreferencesPage,
     WebhookCreatePage,
@@ -46,18 +46,15 @@ urlpatterns = [
     path("", home, name="home"),
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("accounts/login/", LoginPage.as_view(), name="login"),
-    path("accounts/logout/", LogoutView.as_view(next_page="web:login"), name="logout"),
+    path("accounts/logout/", LogoutPage.as_view(), name="logout"),
+    path("accounts/no-role/", NoRolePage.as_view(), name="no-role"),
     path("finance/", FinanceHome.as_view(), name="finance"),
     path(
         "contracts/<int:pk>/",
         ContractDashboard.as_view(http_method_names=["get", "head"]),
         name="contract",
     ),
-    path(
-        "contracts/<int:pk>/what-if/",
-        ContractDashboard.as_view(http_method_names=["post"]),
-        name="contract-whatif",
-    ),
+    path("contracts/<int:pk>/what-if/", ContractWhatIf.as_view(), name="contract-whatif"),
     path("rollout/timeline/", TimelinePage.as_view(), name="timeline"),
     path("seats/", SeatCountsPage.as_view(), name="seats"),
     path("agencies/<str:code>/", AgencyPage.as_view(), name="agency"),

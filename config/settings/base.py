@@ -70,6 +70,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.navigation",
             ],
         },
     },
@@ -112,7 +113,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-LOGIN_URL = "admin:login"
+# Everyone signs in on the pages' login (the admin's login admits staff only), and a refused
+# form is explained on a page of the site, with its header and logout button (config/pages.py).
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+CSRF_FAILURE_VIEW = "config.pages.csrf_failure"
 
 # Django's password backend with the login throttle in front: a locked sign-in is refused before
 # any backend checks the password (config/login_throttle.py). Backends added later (single
@@ -370,6 +376,10 @@ from csp.constants import NONE, SELF  # noqa: E402
 
 INSTALLED_APPS += ["csp"]
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise serves the static files whatever DEBUG says, straight from the source tree (the
+# finders) so a run with DEBUG off, the test suite's included, styles its pages without a
+# `collectstatic`. Production serves only the collected, hashed files (production.py).
+WHITENOISE_USE_FINDERS = True
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "csp.middleware.CSPMiddleware",
