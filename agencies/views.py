@@ -33,6 +33,7 @@ from config.api.permissions import (
     personal_scope,
     seat_request_scope,
 )
+from config.pages import method_not_allowed
 from config.roles import AGENCY_COORDINATOR, API_READER, FINANCE, ROLLOUT_MANAGER, has_role
 from core.models import Job
 from licensing import charts
@@ -94,7 +95,7 @@ class PageMixin(LoginRequiredMixin):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         if not has_any_role(request.user, self.roles):
-            raise PermissionDenied("Your account has no role that may open this page.")
+            raise PermissionDenied("This page is not open to your account's role.")
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -102,9 +103,14 @@ class PageMixin(LoginRequiredMixin):
         context.update(nav_context(self.request, self.nav))
         return context
 
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        """A styled 405 naming the methods the page answers (a GET of a POST-only address)."""
+        return method_not_allowed(request, self._allowed_methods())
+
 
 def nav_context(request, current: str) -> dict:
-    """The navigation's links for the caller's roles, and who they are."""
+    """The navigation's links for the caller's roles, and who they are. An account without a
+    role gets no links (every page would answer 403), only the logout button."""
     user = request.user
     scope = agency_scope(request)
     roles = [label for role, label in ROLE_LABELS.items() if has_role(user, role)]
@@ -113,16 +119,21 @@ def nav_context(request, current: str) -> dict:
     links = []
     if has_any_role(user, READ_FIGURES):
         links.append(("finance", reverse("web:finance"), "Finance"))
-    links.append(("timeline", reverse("web:timeline"), "Rollout timeline"))
-    links.append(("seats", reverse("web:seats"), "Seat counts"))
+    if has_any_role(user, READ):
+        links.append(("timeline", reverse("web:timeline"), "Rollout timeline"))
+        links.append(("seats", reverse("web:seats"), "Seat counts"))
     if has_any_role(user, MANAGE):
         links.append(("imports", reverse("web:imports"), "Imports"))
         links.append(("reclaim", reverse("web:reclaim"), "Idle seats"))
-    links.append(("notifications", reverse("web:notifications"), "Notifications"))
+    if has_any_role(user, READ):
+        links.append(("notifications", reverse("web:notifications"), "Notifications"))
+    if has_any_role(user, (ROLLOUT_MANAGER, FINANCE)):
+        links.append(("vendor", reverse("web:vendor"), "Vendor"))
     return {
         "nav_links": links,
         "nav_current": current,
         "nav_roles": roles,
+        "nav_has_role": bool(roles),
         "scope_all": scope.is_all,
     }
 
@@ -153,7 +164,7 @@ def home(request):
         return HttpResponseRedirect(reverse("web:timeline"))
     if has_role(user, AGENCY_COORDINATOR):
         return HttpResponseRedirect(reverse("web:seats"))
-    raise PermissionDenied("Your account has no role yet: ask the rollout office for one.")
+    return HttpResponseRedirect(reverse("web:no-role"))
 
 
 # ---------------------------------------------------------------------------------------------

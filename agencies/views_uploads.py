@@ -13,7 +13,7 @@ it has finished. Rollout managers only, like the admin's import.
 from __future__ import annotations
 
 from django import forms
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -22,7 +22,8 @@ from django.views.generic import TemplateView
 
 from config.api.permissions import MANAGE
 from config.console import ActionPage
-from core.choices import JobKind, JobStatus
+from core.choices import JobKind
+from core.jobs import job_percent, job_progress, job_running
 from core.models import Job
 from licensing.exports import FORMATS
 from licensing.models import Contract
@@ -38,6 +39,8 @@ from .imports.uploads import (
 from .views import PageMixin
 
 ERRORS_SHOWN = 200
+# How often the job page asks for the import's progress while it runs.
+IMPORT_REFRESH_SECONDS = 2
 RECENT_JOBS = 20
 
 # The figures of each import's report, in the order its command prints them.
@@ -174,7 +177,7 @@ class ImportJobPage(PageMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         job = get_object_or_404(import_jobs(), pk=kwargs["pk"])
         outcome = job.outcome or {}
-        running = job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+        running = job_running(job)
         contract_id = outcome.get("contract")
         imported = import_upload_imported(job) if job.dry_run else None
         preview = None
@@ -193,7 +196,9 @@ class ImportJobPage(PageMixin, TemplateView):
             figures=[(label, outcome.get(key)) for key, label in FIGURES[job.kind]]
             if not running
             else [],
-            percent=round(100 * job.done / job.total) if job.total else None,
+            percent=job_percent(job),
+            progress_url=reverse("web:import-job-progress", kwargs={"pk": job.pk}),
+            refresh_seconds=IMPORT_REFRESH_SECONDS,
             errors=job.errors[:ERRORS_SHOWN],
             error_count=int(outcome.get("errors") or len(job.errors)),
             more_errors=max(0, int(outcome.get("errors") or 0) - ERRORS_SHOWN),
@@ -207,6 +212,15 @@ class ImportJobPage(PageMixin, TemplateView):
             ),
         )
         return context
+
+
+class ImportJobProgress(PageMixin, View):
+    """The import's progress as JSON, for the job page's script (same access as the page)."""
+
+    roles = MANAGE
+
+    def get(self, request, pk: int):
+        return JsonResponse(job_progress(get_object_or_404(import_jobs(), pk=pk)))
 
 
 class ImportConfirmForm(forms.Form):

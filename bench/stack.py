@@ -612,8 +612,9 @@ class Stack:
         """supervisord with the production config, which starts the Celery worker and starts it
         again whenever it exits; `pids["worker"]` is supervisord's."""
         options = (
-            f"-Q default,costs,bulk,notify --pool prefork --concurrency {self.worker_concurrency} "
-            f"-n {self.worker_node} --without-gossip --without-mingle -l info"
+            "-Q default,costs,bulk,notify,vendor --pool prefork "
+            f"--concurrency {self.worker_concurrency} -n {self.worker_node} "
+            "--without-gossip --without-mingle -l info"
         )
         env = {
             "SUPERVISOR_RUN_DIR": str(self.dir),

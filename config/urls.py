@@ -8,17 +8,22 @@ from drf_spectacular.views import SpectacularSwaggerView
 
 from config.api.health import HealthView
 from config.api.schema_view import SchemaView
+from config.pages import admin_login
 
 api_v1 = [
     path("", include("agencies.api.urls")),
     path("", include("rollout.api.urls")),
     path("", include("licensing.api.urls")),
+    path("", include("vendor.api.urls")),
     path("health", HealthView.as_view(), name="health"),
     path("exports/", include("config.export_urls")),
     path("", include("notifications.api.urls")),
 ]
 
 urlpatterns = [
+    # Before the admin's own routes: a signed-in user who is not staff is told the admin is not
+    # for them instead of being shown its login form (config/pages.py).
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("rollout/", include("rollout.urls")),
     path("api/v1/", include(api_v1)),

@@ -2,15 +2,15 @@
 
 Namespace `web`. Every page asks the API's role and agency-scope questions; see docs/pages.md."""
 
-from django.contrib.auth.views import LogoutView
 from django.templatetags.static import static
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
 from agencies import views_people, views_uploads
 from agencies.views import AgencyPage, LoginPage, SeatCountsPage, home
+from config.pages import LogoutPage, NoRolePage
 from licensing import views_billing, views_seats
-from licensing.views import ContractDashboard, FinanceHome
+from licensing.views import ContractDashboard, ContractWhatIf, FinanceHome
 from notifications.views import (
     PreferencesPage,
     WebhookCreatePage,
@@ -27,6 +27,7 @@ from rollout.console.reclaim import ReclaimPage
 from rollout.console.waves import WaveActionPage, WavePage
 from rollout.services.waves import ACTIONS as WAVE_ACTIONS
 from rollout.views import TimelinePage
+from vendor import views as vendor_views
 
 app_name = "web"
 
@@ -45,18 +46,15 @@ urlpatterns = [
     path("", home, name="home"),
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("accounts/login/", LoginPage.as_view(), name="login"),
-    path("accounts/logout/", LogoutView.as_view(next_page="web:login"), name="logout"),
+    path("accounts/logout/", LogoutPage.as_view(), name="logout"),
+    path("accounts/no-role/", NoRolePage.as_view(), name="no-role"),
     path("finance/", FinanceHome.as_view(), name="finance"),
     path(
         "contracts/<int:pk>/",
         ContractDashboard.as_view(http_method_names=["get", "head"]),
         name="contract",
     ),
-    path(
-        "contracts/<int:pk>/what-if/",
-        ContractDashboard.as_view(http_method_names=["post"]),
-        name="contract-whatif",
-    ),
+    path("contracts/<int:pk>/what-if/", ContractWhatIf.as_view(), name="contract-whatif"),
     path("rollout/timeline/", TimelinePage.as_view(), name="timeline"),
     path("seats/", SeatCountsPage.as_view(), name="seats"),
     path("agencies/<str:code>/", AgencyPage.as_view(), name="agency"),
@@ -89,6 +87,11 @@ urlpatterns = [
     path("imports/usage/", views_uploads.UsageUploadPage.as_view(), name="import-usage"),
     path("imports/<int:pk>/", views_uploads.ImportJobPage.as_view(), name="import-job"),
     path(
+        "imports/<int:pk>/progress/",
+        views_uploads.ImportJobProgress.as_view(),
+        name="import-job-progress",
+    ),
+    path(
         "imports/<int:pk>/confirm/",
         views_uploads.ImportConfirmPage.as_view(),
         name="import-confirm",
@@ -109,6 +112,29 @@ urlpatterns = [
         name="billing-undo",
     ),
     # --- end of the people-and-seats console block -------------------------------------------
+    # --- the vendor's workspace (vendor/views.py, docs/vendor.md) ------------------------------
+    path("vendor/", vendor_views.VendorHome.as_view(), name="vendor"),
+    path("vendor/provisioning/", vendor_views.ProvisioningQueuePage.as_view(), name="vendor-queue"),
+    path(
+        "vendor/provisioning/retry-failed/",
+        vendor_views.RetryFailedPage.as_view(),
+        name="vendor-retry-failed",
+    ),
+    path(
+        "vendor/seats/<int:pk>/retry/",
+        vendor_views.SeatProvisioningRetry.as_view(),
+        name="vendor-seat-retry",
+    ),
+    path(
+        "vendor/contracts/<int:pk>/reconciliation/",
+        vendor_views.ReconciliationPage.as_view(),
+        name="vendor-reconciliation",
+    ),
+    path(
+        "vendor/contracts/<int:pk>/reconciliation/run/",
+        vendor_views.ReconcileNowPage.as_view(),
+        name="vendor-reconcile-now",
+    ),
 ]
 
 # --- Rollout console: plan, waves, gates, activation, jobs, reclamation (rollout/console/) ---

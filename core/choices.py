@@ -7,6 +7,7 @@ class JobKind(models.TextChoices):
     USAGE_IMPORT = "usage_import", "Usage import"
     RECLAIM = "reclaim", "Idle-seat reclamation"
     EXPORT = "export", "Export"
+    VENDOR_SYNC = "vendor_sync", "Vendor sync"
 
 
 class JobStatus(models.TextChoices):

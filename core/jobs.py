@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-from .choices import JobKind
+from .choices import JobKind, JobStatus
 from .models import Event, Job
 from .outbox import events_emit
 
@@ -122,3 +122,25 @@ def job_finish(job: Job, *, status: str, fields: Iterable[str] = ()) -> Job:
     if not job.dry_run:
         _announce(job)
     return job
+
+
+def job_running(job: Job) -> bool:
+    """True while the job is queued or running (it has not ended)."""
+    return job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+def job_percent(job: Job) -> int | None:
+    return round(job.done / job.total * 100) if job.total else None
+
+
+def job_progress(job: Job) -> dict:
+    """What a job page's script needs to follow a job (static/seatplan/job-progress.js): the
+    same answer for every kind of job, so every job page refreshes the same way."""
+    return {
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "done": job.done,
+        "total": job.total,
+        "percent": job_percent(job),
+        "finished": not job_running(job),
+    }

@@ -560,6 +560,74 @@ def _month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
     return out
 
 
+def _gantt_x(day: dt.date, start: dt.date, end: dt.date, g: GanttLayout) -> float:
+    span = max((end - start).days + 1, 1)
+    return g.label_width + (day - start).days / span * (g.width - g.right - g.label_width)
+
+
+def gantt_position(
+    day: dt.date, *, start: dt.date, end: dt.date, layout: GanttLayout | None = None
+) -> float | None:
+    """Where `day` falls across the timeline `gantt` draws for the same span, as a percentage
+    of the chart's width (None outside the span): for page markup placed over the chart, such
+    as the marker a narrow screen's chart opens scrolled to."""
+    if not start <= day <= end:
+        return None
+    g = layout or GanttLayout()
+    return _gantt_x(day, start, end, g) / g.width * 100
+
+
+def _gantt_heights(rows: Sequence[GanttRow], g: GanttLayout) -> list[int]:
+    return [g.wave_row if r.level == 0 else g.cohort_row for r in rows]
+
+
+def _gantt_row_head(row: GanttRow, y: float, h: float, g: GanttLayout) -> list[str]:
+    """A row's shading (waves) and its label in the left column, shortened to fit."""
+    out = []
+    if row.level == 0:
+        out.append(el("rect", x=0, y=y, width=g.width, height=h, class_="row-wave"))
+    label_x = 8 + 14 * row.level
+    label = row.label
+    max_chars = int((g.label_width - label_x - 8) / (12 * 0.56))
+    if len(label) > max_chars:
+        label = label[: max_chars - 1] + "…"
+    out.append(
+        el(
+            "text",
+            el("title", text(row.label)) if label != row.label else "",
+            text(label),
+            x=label_x,
+            y=y + h / 2 + 4,
+            class_="row-label" + (" wave" if row.level == 0 else ""),
+        )
+    )
+    return out
+
+
+def gantt_labels(rows: Sequence[GanttRow], *, layout: GanttLayout | None = None) -> Svg:
+    """The timeline's label column alone, drawn exactly over the chart's own (same rows, same
+    scale): the stylesheet keeps it at the left edge while a narrow screen scrolls the chart
+    sideways, so every bar still has its wave or agency beside it. Hidden from assistive
+    technology, which reads the chart's labels and the tables."""
+    g = layout or GanttLayout()
+    heights = _gantt_heights(rows, g)
+    height = g.top + sum(heights) + g.bottom
+    parts = [el("rect", x=0, y=0, width=g.label_width, height=height, class_="labels-bg")]
+    y = g.top
+    for row, h in zip(rows, heights, strict=True):
+        parts.extend(_gantt_row_head(row, y, h, g))
+        y += h
+    return _svg(
+        *parts,
+        viewBox=f"0 0 {g.label_width} {_num(height)}",
+        width=f"{_num(g.label_width / g.width * 100)}%",
+        class_="chart gantt-labels",
+        aria_hidden="true",
+        focusable="false",
+        preserveAspectRatio="xMinYMin meet",
+    )
+
+
 def gantt(
     rows: Sequence[GanttRow],
     *,
@@ -576,12 +644,11 @@ def gantt(
     written beside each bar."""
     g = layout or GanttLayout()
     x0, x1 = g.label_width, g.width - g.right
-    span = max((end - start).days + 1, 1)
 
     def x_of(day: dt.date) -> float:
-        return x0 + (day - start).days / span * (x1 - x0)
+        return _gantt_x(day, start, end, g)
 
-    heights = [g.wave_row if r.level == 0 else g.cohort_row for r in rows]
+    heights = _gantt_heights(rows, g)
     height = g.top + sum(heights) + g.bottom
     parts: list[str] = [
         el("title", text(title), id=f"{chart_id}-title"),
@@ -624,23 +691,7 @@ def gantt(
     y = g.top
     for row, h in zip(rows, heights, strict=True):
         mid = y + h / 2
-        if row.level == 0:
-            body.append(el("rect", x=0, y=y, width=g.width, height=h, class_="row-wave"))
-        label_x = 8 + 14 * row.level
-        label = row.label
-        max_chars = int((x0 - label_x - 8) / (12 * 0.56))
-        if len(label) > max_chars:
-            label = label[: max_chars - 1] + "…"
-        body.append(
-            el(
-                "text",
-                el("title", text(row.label)) if label != row.label else "",
-                text(label),
-                x=label_x,
-                y=mid + 4,
-                class_="row-label" + (" wave" if row.level == 0 else ""),
-            )
-        )
+        body.extend(_gantt_row_head(row, y, h, g))
         bar_h = 16 if row.level == 0 else 10
         bx0 = max(x_of(row.start), x0)
         bx1 = min(x_of(row.end + dt.timedelta(days=1)), x1)
@@ -680,17 +731,22 @@ def gantt(
 
     if today is not None and start <= today <= end:
         tx = x_of(today)
+        # The label reads to the right of the rule, where a page scrolled to today shows it,
+        # unless the chart ends first.
+        words = f"Today {today.day} {MONTHS[today.month - 1]}"
+        right = tx + 4 + _text_width(words, 11) <= x1
         parts.append(
             el(
                 "g",
                 el("line", x1=tx, x2=tx, y1=g.top - 6, y2=height - g.bottom, class_="today"),
                 el(
                     "text",
-                    text(f"Today {today.day} {MONTHS[today.month - 1]}"),
-                    x=tx - 4,
+                    text(words),
+                    x=tx + 4 if right else tx - 4,
                     y=g.top - 28 + 2,
-                    class_="today-label end",
+                    class_="today-label" if right else "today-label end",
                 ),
+                id=f"{chart_id}-today",
             )
         )
 

@@ -600,7 +600,7 @@ def employee_seats(employee_id: int) -> list[Seat]:
     events = SeatEvent.objects.select_related("actor", "job").order_by("at", "id")
     return list(
         Seat.objects.filter(employee_id=employee_id)
-        .select_related("contract", "cohort__wave", "agency")
+        .select_related("contract", "cohort__wave", "agency", "provisioning")
         .prefetch_related(Prefetch("events", queryset=events))
         .order_by("-created_at", "-id")
     )

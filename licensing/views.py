@@ -12,9 +12,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.generic import RedirectView, TemplateView
@@ -362,7 +364,7 @@ class WhatIfForm(forms.Form):
 class ContractDashboard(PageMixin, TemplateView):
     """Spend to date, projected and committed totals, the band, headroom in seats and dollars,
     tier-cliff advice, the cost curve, chargeback by agency, the billing lines and the what-if
-    form. A POST runs the what-if and draws its curve over the plan's (nothing is stored)."""
+    form (a GET form: `ContractWhatIf` draws its result)."""
 
     template_name = "licensing/dashboard.html"
     nav = "finance"
@@ -383,11 +385,9 @@ class ContractDashboard(PageMixin, TemplateView):
             }
             return render(request, "licensing/terms_error.html", context, status=409)
 
-    def post(self, request, *args, **kwargs):
-        if not has_any_role(request.user, FORECAST):
-            raise PermissionDenied("Only rollout managers and finance may run a what-if.")
-        contract = self.get_contract()
-        form = WhatIfForm(request.POST, contract=contract)
+    def draw(self, request, data, *, contract: Contract, **kwargs):
+        """The dashboard with the what-if of `data` (the form's fields) drawn over it."""
+        form = WhatIfForm(data, contract=contract)
         context = self.get_context_data(contract=contract, form=form, **kwargs)
         if form.is_valid():
             # The plan as it stands, computed now: `contract_forecast` with no change is the
@@ -479,3 +479,29 @@ class ContractDashboard(PageMixin, TemplateView):
         if can_forecast and "form" not in context:
             context["form"] = WhatIfForm(contract=contract)
         return context
+
+
+class ContractWhatIf(ContractDashboard):
+    """The dashboard with a what-if drawn over the plan's curve. The form is a GET: nothing is
+    stored, and the result is an address that can be reloaded, bookmarked and shared. Invalid
+    input answers 400 with the form's errors where the result would be. The address without
+    any of the form's fields is the dashboard's what-if form; a POST (a page loaded before the
+    form became a GET) is sent on to the same address as a GET."""
+
+    http_method_names = ["get", "head", "post"]
+
+    def get(self, request, *args, **kwargs):
+        if not has_any_role(request.user, FORECAST):
+            raise PermissionDenied("Only rollout managers and finance may run a what-if.")
+        contract = self.get_contract()
+        if not any(name in request.GET for name in WhatIfForm.base_fields):
+            url = reverse("web:contract", kwargs={"pk": contract.pk})
+            return HttpResponseRedirect(f"{url}#whatif")
+        return self.draw(request, request.GET, contract=contract, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        names = [name for name in WhatIfForm.base_fields if name in request.POST]
+        fields = {name: request.POST[name] for name in names}
+        response = HttpResponseRedirect(f"{request.path}?{urlencode(fields)}")
+        response.status_code = 303
+        return response

@@ -2,8 +2,7 @@
 means, and the shape of its payload, field by field.
 
 Why a catalogue: a subscription names event types, so the types must be known before anything
-emits them (`vendor.drift` is registered here while the vendor reconciliation that emits it
-lands on its own); and what leaves Seatplan in a webhook or an email is exactly the declared
+emits them; and what leaves Seatplan in a webhook or an email is exactly the declared
 fields, nothing else. A key an emitter adds without declaring it here is dropped on the way out,
 so a payload cannot start leaking a field by accident.
 
@@ -184,12 +183,16 @@ _TYPES = (
         "The vendor reconciliation found the vendor's workspace and Seatplan's seats disagreeing.",
         {
             "contract": "contract id",
-            "job": "reconciliation job id",
-            "checked": "members compared",
-            "missing_in_vendor": "active seats with no member in the workspace",
-            "unknown_in_vendor": "workspace members with no active seat",
-            "mismatched": "members whose state differs from their seat's",
-            "at": "when the reconciliation ran (ISO 8601)",
+            "reconciliation": "reconciliation id (report: /api/v1/contracts/{id}/reconciliation/)",
+            "checked_at": "when the vendor's members were read (ISO 8601)",
+            "source": "scim (the vendor's API) or csv (a member-list export)",
+            "in_vendor_not_active": "shadow members: workspace members with no active seat",
+            "active_not_in_vendor": "active seats with no member in the workspace",
+            "mismatched": "members whose state (active or not) differs from their seat's",
+            "monthly_cost_at_risk": "the shadow members priced at the contract's unit price (USD)",
+            "unit_price": "that unit price (USD a user a month)",
+            "previous": "the previous reconciliation's id, or null",
+            "previous_in_vendor_not_active": "shadow members found by the previous one, or null",
         },
         contract_wide=True,
     ),

@@ -152,14 +152,19 @@ def _text(kind: str, p: dict, names: _Names) -> tuple[str, str]:
             home,
         )
     if kind == catalog.VENDOR_DRIFT:
-        figures = ", ".join(
-            f"{p[k]:,} {k.replace('_', ' ')}"
-            for k in ("missing_in_vendor", "unknown_in_vendor", "mismatched")
-            if isinstance(p.get(k), int)
+        labels = (
+            ("in_vendor_not_active", "shadow member(s)"),
+            ("active_not_in_vendor", "active seat(s) not in the workspace"),
+            ("mismatched", "mismatched"),
         )
+        figures = ", ".join(
+            f"{p[key]:,} {label}" for key, label in labels if isinstance(p.get(key), int)
+        )
+        at_risk = p.get("monthly_cost_at_risk")
+        risk = f"; {_money(at_risk)} a month at risk" if at_risk not in (None, "0", "0.00") else ""
         return (
             f"{names.contract(p.get('contract'))}: the vendor's workspace disagrees with "
-            f"Seatplan ({figures or 'see the reconciliation'}).",
+            f"Seatplan ({figures or 'see the reconciliation'}{risk}).",
             home,
         )
     if kind == catalog.WEBHOOK_DISABLED:

@@ -185,6 +185,8 @@ class TimelinePage(PageMixin, TemplateView):
             can_plan=has_any_role(self.request.user, MANAGE),
             plan=plan,
             chart=svg,
+            chart_labels=charts.gantt_labels(rows) if rows else "",
+            today_at=charts.gantt_position(today, start=start, end=end),
             wave_legend=[
                 (charts.swatch(f"bar wave status-{key}"), label) for key, label in WAVE_LEGEND
             ],

@@ -20,6 +20,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from config.errors import BusinessRuleError
+from config.pages import server_error_page
 from licensing.pricing import TermsError
 
 NON_FIELD = "non_field_errors"
@@ -114,11 +115,11 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
-    """`handler500`: the error shape under /api/ (no detail of the failure), Django's page
-    elsewhere."""
+    """`handler500`: the error shape under /api/ (no detail of the failure), the site's 500
+    page elsewhere (config/pages.py)."""
     if _is_api(request):
         return JsonResponse(
             error_body("server_error", "The server failed to answer; the failure is logged."),
             status=500,
         )
-    return defaults.server_error(request)
+    return server_error_page()

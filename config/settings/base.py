@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "licensing",
     "identity",
     "notifications",
+    "vendor",
 ]
 
 MIDDLEWARE = [
@@ -70,6 +71,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.navigation",
             ],
         },
     },
@@ -112,7 +114,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-LOGIN_URL = "admin:login"
+# Everyone signs in on the pages' login (the admin's login admits staff only), and a refused
+# form is explained on a page of the site, with its header and logout button (config/pages.py).
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+CSRF_FAILURE_VIEW = "config.pages.csrf_failure"
+
 # Django's password backend with the login throttle in front: a locked sign-in is refused before
 # any backend checks the password (config/login_throttle.py); identity's subclass of it also
 # keeps PASSWORD_LOGIN=false (only a superuser signs in with a password). The identity
@@ -160,6 +168,9 @@ CELERY_QUEUE_BULK = "bulk"
 # Webhook and email deliveries wait on other people's servers: their own queue, so a slow
 # receiver never holds up the outbox dispatcher, a cost recompute or a cohort job.
 CELERY_QUEUE_NOTIFY = "notify"
+# Calls to the vendor's SCIM API wait on another company's servers: their own queue, so a slow or
+# rate-limiting vendor never holds up the outbox dispatcher, the costs or a cohort job.
+CELERY_QUEUE_VENDOR = "vendor"
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "licensing.tasks.recompute_contract_cost_task": {"queue": CELERY_QUEUE_COSTS},
@@ -171,10 +182,12 @@ CELERY_TASK_ROUTES = {
     "core.tasks.*": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     "agencies.tasks.*": {"queue": CELERY_QUEUE_BULK},
     "notifications.tasks.*": {"queue": CELERY_QUEUE_NOTIFY},
+    "vendor.tasks.*": {"queue": CELERY_QUEUE_VENDOR},
 }
 # The outbox's consumers (core/outbox.py): dotted paths of `accept(events)` callables, each
 # recording its own deliveries. Apps that consume events add themselves here.
 OUTBOX_CONSUMERS: list[str] = [
+    "vendor.consumer.accept",
     "notifications.services.webhooks.webhook_deliveries_accept",
     "notifications.services.email.email_deliveries_accept",
 ]
@@ -243,6 +256,8 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "notifications.choices.DeliveryStatus",
         "EmailModeEnum": "notifications.choices.EmailMode",
         "EmailChoiceEnum": "notifications.api.serializers.EMAIL_CHOICE_CHOICES",
+        "ProvisioningStateEnum": "vendor.choices.ProvisioningState",
+        "ProvisioningOperationEnum": "vendor.choices.Operation",
     },
 }
 
@@ -264,7 +279,8 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # httpx logs every request's URL at INFO; a SCIM filter carries a work email.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -287,6 +303,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.dispatch_events_task",
         "schedule": 60,
     },
+    # Vendor provisioning: resume what waits (backoff over, circuit cooled down, a lost message).
+    "provision-seats": {
+        "task": "vendor.tasks.provision_seats_task",
+        "schedule": 60,
+        "options": {"expires": 60},
+    },
+    # The vendor's member list against Seatplan's seats, every night.
+    "reconcile-vendor": {
+        "task": "vendor.tasks.reconcile_all_task",
+        "schedule": crontab(hour=1, minute=45),
+    },
     # Cohort activations the broker lost (Redis keeps nothing on disk) or a dead worker left
     # (its heartbeat stopped): often, so a stranded job is handed on within seconds. One small
     # indexed query when there is nothing to do.
@@ -296,6 +323,31 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 15},
     },
 }
+
+# --- Vendor provisioning (SCIM 2.0 client; docs/vendor.md) --------------------------------------
+# The environment's connection serves every contract that has no connection of its own in the
+# admin; unset, provisioning is off. The token is a secret: from the environment only, never logged.
+VENDOR_SCIM_URL = env("VENDOR_SCIM_URL", default="")
+VENDOR_SCIM_TOKEN = env("VENDOR_SCIM_TOKEN", default="")
+# What a revoked seat does to its vendor user: `delete` it, or `deactivate` it (active: false).
+VENDOR_SCIM_REVOKE_ACTION = env("VENDOR_SCIM_REVOKE_ACTION", default="delete")
+# Seconds a SCIM call may take (connect, read) before it counts as the vendor being down.
+VENDOR_SCIM_TIMEOUT = env.float("VENDOR_SCIM_TIMEOUT", default=10.0)
+# Calls a provisioning run keeps in flight at once (each seat's own calls stay in order).
+VENDOR_SCIM_CONCURRENCY = env.int("VENDOR_SCIM_CONCURRENCY", default=4)
+# Retries: a seat's nth failed try waits base × 2^(n-1) seconds (capped). A seat is `failed` when
+# the vendor refuses it (a 4xx with its message) or after VENDOR_MAX_ATTEMPTS failed tries while
+# the vendor otherwise answers; while the vendor is down it stays `pending`, never failed.
+VENDOR_RETRY_BASE_SECONDS = env.float("VENDOR_RETRY_BASE_SECONDS", default=2.0)
+VENDOR_RETRY_MAX_SECONDS = env.float("VENDOR_RETRY_MAX_SECONDS", default=900.0)
+VENDOR_MAX_ATTEMPTS = env.int("VENDOR_MAX_ATTEMPTS", default=8)
+# The circuit: this many failures in a row (unreachable, timeout, 5xx, token refused) open it;
+# it stays open for the cooldown, doubled at each opening in a row up to the maximum.
+VENDOR_CIRCUIT_THRESHOLD = env.int("VENDOR_CIRCUIT_THRESHOLD", default=3)
+VENDOR_CIRCUIT_COOLDOWN_SECONDS = env.float("VENDOR_CIRCUIT_COOLDOWN_SECONDS", default=30.0)
+VENDOR_CIRCUIT_COOLDOWN_MAX_SECONDS = env.float(
+    "VENDOR_CIRCUIT_COOLDOWN_MAX_SECONDS", default=600.0
+)
 
 # --- Request size limits (config/request_limits.py, config/api/parsers.py) -----------------------
 # Set below gunicorn's own (which answer in HTML), so Django answers in the error shape.
@@ -330,6 +382,10 @@ from csp.constants import NONE, SELF  # noqa: E402
 
 INSTALLED_APPS += ["csp"]
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise serves the static files whatever DEBUG says, straight from the source tree (the
+# finders) so a run with DEBUG off, the test suite's included, styles its pages without a
+# `collectstatic`. Production serves only the collected, hashed files (production.py).
+WHITENOISE_USE_FINDERS = True
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "csp.middleware.CSPMiddleware",
@@ -420,7 +476,6 @@ OIDC_DISCOVERY_TTL = env.int("OIDC_DISCOVERY_TTL", default=3600)
 OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=5)
 # Off: only a superuser signs in with a password (break-glass); everyone else through the IdP.
 PASSWORD_LOGIN = env.bool("PASSWORD_LOGIN", default=True)
-LOGIN_REDIRECT_URL = "web:home"
 
 # SCIM 2.0 at /scim/v2/: agency placements by group, the attribute naming a user's agency,
 # rate limits like the API's, and the largest body accepted.

@@ -27,6 +27,8 @@ STORAGES["staticfiles"] = {  # noqa: F405
 }
 # Where `collectstatic` writes; a container or a test stack may point it outside the code tree.
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(STATIC_ROOT))  # noqa: F405
+# Only the collected files, under their hashed names with a year's caching.
+WHITENOISE_USE_FINDERS = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -16,6 +16,7 @@ from config.api.serializers import (
     StrictSerializer,
 )
 from rollout.models import Cohort, Wave
+from vendor.api.serializers import SeatProvisioningSerializer
 
 from ..choices import BillingLineStatus, SeatStatus
 from ..cost_report import price_text
@@ -69,6 +70,7 @@ class ContractSerializer(serializers.ModelSerializer):
 class SeatSerializer(serializers.ModelSerializer):
     employee_number = serializers.CharField(source="employee.employee_number", read_only=True)
     agency_code = serializers.CharField(source="agency.code", read_only=True)
+    provisioning = SeatProvisioningSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Seat
@@ -87,6 +89,7 @@ class SeatSerializer(serializers.ModelSerializer):
             "last_active_at",
             "created_at",
             "updated_at",
+            "provisioning",
         ]
         read_only_fields = fields
 

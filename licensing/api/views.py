@@ -236,7 +236,8 @@ class SeatViewSet(AgencyScopedMixin, viewsets.ReadOnlyModelViewSet):
     }
 
     def get_queryset(self):
-        return self.scoped(Seat.objects.select_related("employee", "agency").order_by("id"))
+        seats = Seat.objects.select_related("employee", "agency", "provisioning")
+        return self.scoped(seats.order_by("id"))
 
     def create(self, request):
         """A member of a unit that is bargaining gets a `held` seat; an employee who already
@@ -249,7 +250,9 @@ class SeatViewSet(AgencyScopedMixin, viewsets.ReadOnlyModelViewSet):
             actor=request.user,
             reason=data["reason"],
         )
-        body = SeatSerializer(Seat.objects.select_related("employee", "agency").get(pk=seat.pk))
+        body = SeatSerializer(
+            Seat.objects.select_related("employee", "agency", "provisioning").get(pk=seat.pk)
+        )
         location = reverse("seat-detail", kwargs={"pk": seat.pk})
         return Response(body.data, status=status.HTTP_201_CREATED, headers={"Location": location})
 

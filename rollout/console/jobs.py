@@ -14,6 +14,7 @@ from django.views.generic import TemplateView, View
 from agencies.views import PageMixin
 from config.api.permissions import MANAGE, READ, has_any_role, personal_scope
 from core.choices import JobKind, JobStatus
+from core.jobs import job_percent, job_progress, job_running
 from core.models import Job
 
 from ..choices import WaveStatus
@@ -73,14 +74,6 @@ def blocked_people(job: Job) -> list[dict]:
     return listed
 
 
-def _percent(job: Job) -> int | None:
-    return round(job.done / job.total * 100) if job.total else None
-
-
-def _running(job: Job) -> bool:
-    return job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
-
-
 class JobPage(PageMixin, TemplateView):
     """Progress and outcome of a cohort activation (its cohort's agency decides who may read
     it) or a reclamation (roles that read every agency)."""
@@ -97,8 +90,8 @@ class JobPage(PageMixin, TemplateView):
         context.update(
             job=job,
             outcome=outcome,
-            running=_running(job),
-            percent=_percent(job),
+            running=job_running(job),
+            percent=job_percent(job),
             # An ended job with nothing to do shows a full bar, not an empty one.
             bar_max=job.total or 1,
             bar_value=job.done if job.total else int(job.status == JobStatus.SUCCEEDED),
@@ -139,16 +132,7 @@ class JobProgress(PageMixin, View):
 
     def get(self, request, pk: int):
         job = job_for(request, pk)
-        return JsonResponse(
-            {
-                "status": job.status,
-                "status_label": job.get_status_display(),
-                "done": job.done,
-                "total": job.total,
-                "percent": _percent(job),
-                "finished": not _running(job),
-            }
-        )
+        return JsonResponse(job_progress(job))
 
 
 class JobBlockedCsv(PageMixin, View):

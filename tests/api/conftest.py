@@ -25,6 +25,7 @@ from tests.factories import (
     UserFactory,
     WaveFactory,
 )
+from vendor.services import contract_reconcile
 
 
 @pytest.fixture(autouse=True)
@@ -90,6 +91,7 @@ def world(db):
     )
     usage_a = UsageDay.objects.create(seat=seats_a[0], date=dt.date(2026, 3, 2), messages=4)
     usage_b = UsageDay.objects.create(seat=seats_b[0], date=dt.date(2026, 3, 2), messages=7)
+    reconciliation = contract_reconcile(contract=contract, members=[])
     return {
         "contract": contract,
         "agency_a": agency_a,
@@ -107,6 +109,7 @@ def world(db):
         "line": line,
         "usage_a": usage_a,
         "usage_b": usage_b,
+        "reconciliation": reconciliation,
     }
 
 

@@ -73,6 +73,7 @@ MATRIX = [
     ("POST", "/api/v1/contracts/{id}/periods/{period_id}/mark/", FINANCE_ONLY),
     ("POST", "/api/v1/contracts/{id}/periods/{period_id}/undo-paid/", FINANCE_ONLY),
     ("POST", "/api/v1/contracts/{id}/forecast/", FORECASTERS),
+    ("GET", "/api/v1/contracts/{id}/reconciliation/", WHOLE_CONTRACT),
     ("GET", "/api/v1/exports/employees/", EXPORTERS),
     ("GET", "/api/v1/exports/seats/", EXPORTERS),
     ("GET", "/api/v1/exports/seat-events/", EXPORTERS),

@@ -1,7 +1,9 @@
 """Fixtures of the browser tests: Debian's Chromium driven by Playwright's Python client against
-pytest-django's live server, the demo seeded small, a user per role, and a page that records
-every request and console message so a test can assert none left 127.0.0.1 and none was an
-error. Screenshots go to artifacts/screenshots/ (git-ignored)."""
+pytest-django's live server, the demo seeded small, a user per role (and one without a role),
+and a page that records every request and console message so a test can assert none left
+127.0.0.1 and none was an error. `Visit.review(path, name)` is the check every page gets: it
+opens, axe-core finds no violation, nothing is wider than the window, and a screenshot is kept.
+Screenshots go to artifacts/screenshots/ (git-ignored)."""
 
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-DESKTOP = {"width": 1366, "height": 900}
+DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "e2e-pass-only-for-tests"
 
@@ -94,6 +96,7 @@ class Visit:
         self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
 
     def login(self, username: str) -> None:
+        """Sign in through the login page, as a person would."""
         self.open("/accounts/login/")
         self.page.fill("#id_username", username)
         self.page.fill("#id_password", PASSWORD)
@@ -102,9 +105,37 @@ class Visit:
         assert "/accounts/login/" not in self.page.url, "login failed"
 
     def open(self, path: str, status: int = 200):
+        """Go to `path` and expect `status`. Chromium logs an error page's own status as a
+        console error; an expected one is not counted against the page."""
+        before = len(self.errors)
         response = self.page.goto(self.base_url + path)
         assert response is not None and response.status == status, (path, response.status)
+        self._forgive(before, status)
         return response
+
+    def submit(self, selector: str, status: int = 200):
+        """Click what sends a form and wait for the page it opens (after any redirect),
+        expecting `status`: an invalid form answers 400, a refusal 409."""
+        before = len(self.errors)
+        with self.page.expect_navigation() as navigation:
+            self.page.click(selector)
+        response = navigation.value
+        assert response is not None and response.status == status, (selector, response.status)
+        self._forgive(before, status)
+        return response
+
+    def reload(self, status: int = 200):
+        """Reload the page (a result page must give the same answer, never a 405)."""
+        before = len(self.errors)
+        response = self.page.reload()
+        assert response is not None and response.status == status, (self.page.url, status)
+        self._forgive(before, status)
+        return response
+
+    def _forgive(self, before: int, status: int) -> None:
+        if status >= 400:
+            expected = f"the server responded with a status of {status}"
+            self.errors[before:] = [e for e in self.errors[before:] if expected not in e]
 
     def shot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -143,6 +174,21 @@ class Visit:
         ]
         assert not found, f"axe violations on {self.page.url} ({self.label}): {found}"
 
+    def assert_fits(self) -> None:
+        """Nothing makes the page wider than the window: what is wide scrolls in its own box."""
+        width = self.page.evaluate("document.documentElement.scrollWidth")
+        window = self.page.evaluate("window.innerWidth")
+        assert width <= window, f"{self.page.url} is {width}px wide in a {window}px window"
+
+    def review(self, path: str, name: str, status: int = 200):
+        """The check of every page: open it (expecting `status`), no axe-core violation, no
+        sideways scrolling of the whole page, and a full-page screenshot `<name>-<label>.png`."""
+        response = self.open(path, status)
+        self.assert_accessible()
+        self.assert_fits()
+        self.shot(name)
+        return response
+
     def figure(self, selector: str) -> str:
         return self.page.get_attribute(selector, "data-value")
 
@@ -161,10 +207,12 @@ def visit(browser, live_server):
     and console errors when the test ends."""
     opened: list[Visit] = []
 
-    def open_tab(username: str, viewport: dict = DESKTOP, label: str = "desktop") -> Visit:
+    def open_tab(username: str | None, viewport: dict = DESKTOP, label: str = "desktop") -> Visit:
+        """A tab signed in as `username`, or a visitor's tab when it is None."""
         tab = Visit(browser, live_server.url, viewport, label)
         opened.append(tab)
-        tab.login(username)
+        if username is not None:
+            tab.login(username)
         return tab
 
     yield open_tab
@@ -185,12 +233,13 @@ USERS = {
     "coordinator.e2e": AGENCY_COORDINATOR,
     "reader.e2e": API_READER,
 }
+NO_ROLE_USER = "nobody.e2e"
 
 
 @pytest.fixture
 def demo(transactional_db, monkeypatch):
-    """The demo as of TODAY with its cost snapshot and closed billing lines, and a user per role
-    (the coordinator acts for DOR and EOHHS)."""
+    """The demo as of TODAY with its cost snapshot and closed billing lines, a user per role
+    (the coordinator acts for DOR and EOHHS) and NO_ROLE_USER, signed up but given no role."""
     original = timezone.localdate
     monkeypatch.setattr(
         "django.utils.timezone.localdate",
@@ -204,6 +253,7 @@ def demo(transactional_db, monkeypatch):
     for username, role in USERS.items():
         user = model.objects.create_user(username=username, password=PASSWORD)
         user.groups.add(Group.objects.get_or_create(name=role)[0])
+    model.objects.create_user(username=NO_ROLE_USER, password=PASSWORD)
     coordinator = model.objects.get(username="coordinator.e2e")
     for code in ("DOR", "EOHHS"):
         CoordinatorAgency.objects.create(user=coordinator, agency=Agency.objects.get(code=code))

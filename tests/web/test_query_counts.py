@@ -36,7 +36,7 @@ def requests(contract: Contract) -> list[tuple[str, str, str, dict | None]]:
     person = Employee.objects.filter(agency__code="DOR").order_by("employee_number").first()
     return [
         (FINANCE, "get", dashboard, None),
-        (FINANCE, "post", whatif, {"quota_cohort": cohort.pk, "quota_seats": "30000"}),
+        (FINANCE, "get", whatif, {"quota_cohort": cohort.pk, "quota_seats": "30000"}),
         (ROLLOUT_MANAGER, "get", reverse("web:timeline"), None),
         (AGENCY_COORDINATOR, "get", reverse("web:timeline"), None),
         (FINANCE, "get", reverse("web:seats"), None),
