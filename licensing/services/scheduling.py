@@ -72,6 +72,10 @@ def cost_recompute_should_wait(*, contract_id: int) -> bool:
     queues one more job rather than being lost."""
     from ..tasks import recompute_contract_cost_task
 
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # In-process there is no burst to wait out, and re-queueing would run the task again
+        # at once, inside this one, for as long as another process's marker stays fresh.
+        return False
     scheduled, last_change = _keys(contract_id)
     now = time.time()
     first = cache.get(scheduled)

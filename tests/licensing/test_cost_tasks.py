@@ -176,3 +176,19 @@ def test_schedule__burst_of_1000_changes__queues_one_job(running_cohort):
         # And a change after that queues a fresh job
         scheduling._schedule(contract_id)
         assert queue.call_count == 3
+
+
+def test_recompute_task__eager_with_another_process_burst_marker__computes_once(running_cohort):
+    # Given a burst's markers left in the shared cache by a process that has a broker
+    contract_id = running_cohort.wave.contract_id
+    with (
+        override_settings(CELERY_TASK_ALWAYS_EAGER=False),
+        mock.patch.object(recompute_contract_cost_task, "apply_async"),
+    ):
+        scheduling._schedule(contract_id)
+
+    # When this (eager) process runs the recompute while those markers are fresh
+    snapshot_id = recompute_contract_cost_task.apply(args=[contract_id]).get()
+
+    # Then it computes at once instead of re-queueing itself inline without end
+    assert CostSnapshot.objects.filter(pk=snapshot_id).exists()
