@@ -299,3 +299,14 @@ def test_shell_pages__markup__no_script_no_inline_style_landmarks_and_skip_link(
         assert "<script" not in html and " style=" not in html and "<style" not in html
         assert '<a class="skip-link" href="#main">' in html and '<main id="main"' in html
         assert "<header" in html and "<footer" in html
+
+
+def test_page_ids__not_written_canonically__404_not_the_object(login, world):
+    # Given a page addressed by an object's id, which opens
+    client = login(FINANCE)
+    pk = world["contract"].pk
+    assert client.get(f"/contracts/{pk}/").status_code == 200
+
+    # Then a leading zero, or an id longer than any database key, names no page
+    assert client.get(f"/contracts/0{pk}/").status_code == 404
+    assert client.get("/contracts/99999999999999999999/").status_code == 404
