@@ -469,6 +469,21 @@ class _UserResources(_Resources):
     model = USER_MODEL
     query_visitor = UserQuery
 
+    # The user services also say what they did to the employee; the views need the row only.
+    def create(self, *, resource, token):
+        return scim_user_create(resource=resource, token=token)[0]
+
+    def replace(self, key, replacement, *, token, if_match):
+        return scim_user_replace(
+            user_id=key, replacement=replacement, token=token, if_match=if_match
+        )[0]
+
+    def change(self, key, patch, *, token, if_match):
+        return scim_user_patch(user_id=key, patch=patch, token=token, if_match=if_match)[0]
+
+    def remove(self, key, *, token, if_match):
+        scim_user_delete(user_id=key, token=token, if_match=if_match)
+
     def rows(self):
         return scim_users()
 
@@ -480,6 +495,20 @@ class _UserResources(_Resources):
 class _GroupResources(_Resources):
     model = GROUP_MODEL
     query_visitor = GroupQuery
+
+    def create(self, *, resource, token):
+        return scim_group_create(resource=resource, token=token)
+
+    def replace(self, key, replacement, *, token, if_match):
+        return scim_group_replace(
+            group_id=key, replacement=replacement, token=token, if_match=if_match
+        )
+
+    def change(self, key, patch, *, token, if_match):
+        return scim_group_patch(group_id=key, patch=patch, token=token, if_match=if_match)
+
+    def remove(self, key, *, token, if_match):
+        scim_group_delete(group_id=key, token=token, if_match=if_match)
 
     def rows(self):
         return scim_groups()
@@ -523,7 +552,9 @@ class RootSearchView(ScimView):
         return scim_response(_list_body(union, total, start, dumped))
 
 
-class UsersView(_UserResources):
+class _CollectionView:
+    """`GET` lists a resource type (filter, pages, attributes); `POST` creates one."""
+
     def get(self, request):
         return self.collection_get(request)
 
@@ -531,28 +562,31 @@ class UsersView(_UserResources):
         resource = self.body(self.model, Context.RESOURCE_CREATION_REQUEST)
         if resource is None:
             return self.unsupported_media()
-        row, _ = scim_user_create(resource=resource, token=self.token)
+        row = self.create(resource=resource, token=self.token)
         return self.resource_response(
             request, row, status=201, context=Context.RESOURCE_CREATION_RESPONSE
         )
 
 
-class UsersSearchView(_UserResources):
+class _SearchView:
+    """`POST …/.search`: the list, asked with a body."""
+
     def post(self, request):
         return self.search_post(request)
 
 
-class UserView(_UserResources):
+class _MemberView:
+    """One resource: read, replace (`PUT`), `PATCH`, delete; every write honours `If-Match`."""
+
     def get(self, request, resource_id):
         return self.member_get(request, resource_id)
 
     def put(self, request, resource_id):
-        key = _uuid(resource_id)
         replacement = self.body(self.model, Context.RESOURCE_REPLACEMENT_REQUEST)
         if replacement is None:
             return self.unsupported_media()
-        row, _ = scim_user_replace(
-            user_id=key, replacement=replacement, token=self.token, if_match=self.if_match()
+        row = self.replace(
+            _uuid(resource_id), replacement, token=self.token, if_match=self.if_match()
         )
         return self.resource_response(
             request,
@@ -562,13 +596,10 @@ class UserView(_UserResources):
         )
 
     def patch(self, request, resource_id):
-        key = _uuid(resource_id)
         patch = self.body(PatchOp[self.model], Context.RESOURCE_PATCH_REQUEST)
         if patch is None:
             return self.unsupported_media()
-        row, _ = scim_user_patch(
-            user_id=key, patch=patch, token=self.token, if_match=self.if_match()
-        )
+        row = self.change(_uuid(resource_id), patch, token=self.token, if_match=self.if_match())
         return self.resource_response(
             request,
             row,
@@ -577,63 +608,29 @@ class UserView(_UserResources):
         )
 
     def delete(self, request, resource_id):
-        scim_user_delete(user_id=_uuid(resource_id), token=self.token, if_match=self.if_match())
+        self.remove(_uuid(resource_id), token=self.token, if_match=self.if_match())
         return HttpResponse(status=204)
 
 
-class GroupsView(_GroupResources):
-    def get(self, request):
-        return self.collection_get(request)
-
-    def post(self, request):
-        resource = self.body(self.model, Context.RESOURCE_CREATION_REQUEST)
-        if resource is None:
-            return self.unsupported_media()
-        row = scim_group_create(resource=resource, token=self.token)
-        return self.resource_response(
-            request, row, status=201, context=Context.RESOURCE_CREATION_RESPONSE
-        )
+class UsersView(_CollectionView, _UserResources):
+    pass
 
 
-class GroupsSearchView(_GroupResources):
-    def post(self, request):
-        return self.search_post(request)
+class UsersSearchView(_SearchView, _UserResources):
+    pass
 
 
-class GroupView(_GroupResources):
-    def get(self, request, resource_id):
-        return self.member_get(request, resource_id)
+class UserView(_MemberView, _UserResources):
+    pass
 
-    def put(self, request, resource_id):
-        key = _uuid(resource_id)
-        replacement = self.body(self.model, Context.RESOURCE_REPLACEMENT_REQUEST)
-        if replacement is None:
-            return self.unsupported_media()
-        row = scim_group_replace(
-            group_id=key, replacement=replacement, token=self.token, if_match=self.if_match()
-        )
-        return self.resource_response(
-            request,
-            row,
-            context=Context.RESOURCE_REPLACEMENT_RESPONSE,
-            parameters=self.parameters(request),
-        )
 
-    def patch(self, request, resource_id):
-        key = _uuid(resource_id)
-        patch = self.body(PatchOp[self.model], Context.RESOURCE_PATCH_REQUEST)
-        if patch is None:
-            return self.unsupported_media()
-        row = scim_group_patch(
-            group_id=key, patch=patch, token=self.token, if_match=self.if_match()
-        )
-        return self.resource_response(
-            request,
-            row,
-            context=Context.RESOURCE_PATCH_RESPONSE,
-            parameters=self.parameters(request),
-        )
+class GroupsView(_CollectionView, _GroupResources):
+    pass
 
-    def delete(self, request, resource_id):
-        scim_group_delete(group_id=_uuid(resource_id), token=self.token, if_match=self.if_match())
-        return HttpResponse(status=204)
+
+class GroupsSearchView(_SearchView, _GroupResources):
+    pass
+
+
+class GroupView(_MemberView, _GroupResources):
+    pass
