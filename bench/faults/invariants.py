@@ -1,4 +1,4 @@
-"""The promises of DESIGN.md, checked on the stack's database after a load or a fault.
+"""The promises of docs/reliability.md, checked on the stack's database after a load or a fault.
 
 Runs in the scenario's own process with Django set up on the stack's database
 (`Stack.django()`). The checks count in SQL, independently of the services that wrote the rows:

@@ -53,9 +53,11 @@ def cost_thresholds_observe(*, snapshot) -> list[Event]:
         thresholds=thresholds_configured(settings.COST_ALERT_THRESHOLDS),
         hysteresis=Decimal(settings.COST_ALERT_HYSTERESIS) / 100,
     )
-    state.tripped = sorted(tripped)
-    state.as_of = snapshot.as_of
-    state.save(update_fields=["tripped", "as_of", "updated_at"])
+    # A recompute that changes nothing (the common case: several a day) writes nothing here.
+    if sorted(tripped) != sorted(state.tripped) or state.as_of != snapshot.as_of:
+        state.tripped = sorted(tripped)
+        state.as_of = snapshot.as_of
+        state.save(update_fields=["tripped", "as_of", "updated_at"])
     return events_emit([_event(snapshot, crossing) for crossing in crossings])
 
 
