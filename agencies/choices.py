@@ -9,7 +9,7 @@ class BargainingStatus(models.TextChoices):
     IMPASSE = "impasse", "Impasse"
 
 
-# While a unit is in one of these states, its members' seats are held (DESIGN.md, BargainingUnit).
+# While a unit is in one of these states, its members' seats are held (docs/rollout.md).
 HOLDING_STATUSES = frozenset(
     {BargainingStatus.DEMAND_FILED, BargainingStatus.BARGAINING, BargainingStatus.IMPASSE}
 )

@@ -1,4 +1,4 @@
-"""The four roles of DESIGN.md, held as Django groups. Services ask `has_role`; the API's
+"""The four roles (docs/api.md), held as Django groups. Services ask `has_role`; the API's
 permission classes and the pages ask the same question, so a role means one thing everywhere."""
 
 ROLLOUT_MANAGER = "rollout_manager"

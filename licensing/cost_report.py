@@ -1,4 +1,4 @@
-"""The contract cost report (DESIGN.md rules 4–10) built from counts, with no ORM.
+"""The contract cost report (cost rules 4–10, docs/cost-engine.md) built from counts, with no ORM.
 
 The selectors count seats in SQL; this module turns the counts into money exactly as the rules
 read, so the same code answers the snapshot, the API, the command and the what-if forecast.

@@ -230,7 +230,7 @@ def _billing_lines(filters: ExportFilters, agency_ids) -> Iterator[tuple]:
 
 def _chargeback(filters: ExportFilters, agency_ids) -> Iterator[tuple]:
     """Each started billing period's charge split across agencies by their billable persons
-    (DESIGN.md rule 10), for periods starting between `since` and `until`, as of `as_of`
+    (cost rule 10), for periods starting between `since` and `until`, as of `as_of`
     (default today). A charge with no seat behind it is an "unallocated" line."""
     from agencies.models import Agency
 

@@ -1,4 +1,4 @@
-"""Seat events written with only DESIGN.md's fields (seat, statuses, time, actor, reason): what
+"""Seat events written with only the design's fields (seat, statuses, time, actor, reason): what
 the services set besides, filled in here so such a writer (a script, a fixture, a data fix) still
 leaves whole, consistent rows. The services write whole events and never come through here."""
 

@@ -1,6 +1,6 @@
 """The contract cost rules, as pure functions.
 
-This module is the executable form of DESIGN.md, "Contract cost: the rules". It knows nothing
+This module is the executable form of the cost rules of docs/cost-engine.md. It knows nothing
 about the database: callers hand it seat counts, dates and terms, and it hands back money. Keeping
 it pure lets the tests check every rule exhaustively and fast, and lets the cost job, the
 forecast and the activation guard share one definition of what a seat costs.

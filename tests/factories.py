@@ -58,7 +58,7 @@ class EmployeeFactory(factory.django.DjangoModelFactory):
 
 
 class ContractFactory(factory.django.DjangoModelFactory):
-    """The demo contract of DESIGN.md's worked reference."""
+    """The demo contract of the design's worked reference."""
 
     class Meta:
         model = Contract

@@ -1,4 +1,4 @@
-"""Settings are chosen by the environment alone (DESIGN.md, embedded default; STYLE.md, settings).
+"""Settings are chosen by the environment alone (the embedded default, docs/operations.md).
 
 Each case imports a settings module in a fresh interpreter with an environment built from scratch,
 so what the test process itself was started with (CI's DATABASE_URL, a developer's exports)
@@ -130,7 +130,7 @@ def test_local_settings__no_debug_variable__debug_on():
     "module", ["config.settings.local", "config.settings.test", "config.settings.production"]
 )
 def test_time_zone__any_settings_module__new_york_and_aware(module):
-    # Billing days are calendar days in the contract's time zone (DESIGN.md, cost rules).
+    # Billing days are calendar days in the contract's time zone (docs/cost-engine.md).
     overrides = PRODUCTION_OVERRIDES if module.endswith("production") else {}
     loaded = _settings(module, **overrides)
 

@@ -102,7 +102,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-# Billing days are calendar days in the contract's time zone (DESIGN.md, cost rules).
+# Billing days are calendar days in the contract's time zone (docs/cost-engine.md).
 TIME_ZONE = "America/New_York"
 USE_I18N = True
 USE_TZ = True

@@ -289,7 +289,7 @@ class TierCliffSerializer(serializers.Serializer):
 
 
 class CostReportSerializer(serializers.Serializer):
-    """The contract's cost as of the end of a day (DESIGN.md rules 4–10), exactly as
+    """The contract's cost as of the end of a day (cost rules 4–10, docs/cost-engine.md), exactly as
     `manage.py recompute_costs --json` prints it."""
 
     contract = serializers.IntegerField()

@@ -357,7 +357,7 @@ def test_seed_demo__contract__demo_terms_with_four_tiers():
     # Given the seeded demo
     seed("--scale", SMALL)
 
-    # Then the contract carries DESIGN.md's worked reference terms
+    # Then the contract carries the design's worked reference terms
     contract = Contract.objects.get(number="RFQ-26-04261")
     assert (contract.vendor, contract.reseller) == ("OpenAI", "Carahsoft Technology Corp.")
     assert (contract.start_date, contract.end_date) == (dt.date(2026, 2, 13), dt.date(2027, 2, 12))

@@ -1,5 +1,5 @@
 """The demo roster round trip: seed the demo, export the employees, import the export: nothing
-changes, as CSV and as XLSX (DESIGN.md's 40,000 people in the slow variant)."""
+changes, as CSV and as XLSX (the design's 40,000 people in the slow variant)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Worked examples and properties of the contract cost rules (DESIGN.md, "Contract cost").
+"""Worked examples and properties of the contract cost rules (docs/cost-engine.md).
 
 Most examples use the demo contract: volume tiers 1-10,000 at $13, 10,001-20,000 at $11,
 20,001-30,000 at $9, 30,001+ at $7; at least 10,000 seats billed; 12 monthly periods from

@@ -1,4 +1,4 @@
-"""Seat events written with only DESIGN.md's fields (seat, statuses, times) still carry their
+"""Seat events written with only the design's fields (seat, statuses, times) still carry their
 seat's contract, agency and cohort, which billing reads them by."""
 
 import datetime as dt
