@@ -103,6 +103,29 @@ def test_local_settings__no_broker_url__run_tasks_eagerly():
     assert _settings("config.settings.local")["eager"] is True
 
 
+def test_local_settings__no_broker_url__a_queued_task_runs_inline_and_names_no_broker():
+    # Given the embedded default (no CELERY_BROKER_URL)
+    code = (
+        "import django; django.setup()\n"
+        "from config.celery import app\n"
+        "ran = []\n"
+        "@app.task(name='settings_probe', shared=False)\n"
+        "def probe():\n"
+        "    ran.append(1)\n"
+        "probe.apply_async(countdown=0)\n"
+        "print(ran, app.connection_for_write().transport_cls)\n"
+    )
+
+    # When a task is queued
+    result = _run(["-c", code], _env("config.settings.local"))
+
+    # Then it ran in-process, with no word of a broker connection, and none is configured that
+    # a local RabbitMQ could answer
+    assert result.returncode == 0, result.stderr
+    assert "No hostname was supplied" not in result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[1] memory"
+
+
 def test_local_settings__broker_url__send_tasks_to_the_broker():
     loaded = _settings("config.settings.local", CELERY_BROKER_URL="redis://127.0.0.1:6379/0")
 

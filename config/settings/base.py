@@ -150,6 +150,10 @@ else:
 # --- Celery ---------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    # Celery still takes a producer from its pool for an eager task; without a URL kombu would
+    # assume amqp://localhost (and log that it did). The in-memory transport is never reached.
+    CELERY_BROKER_WRITE_URL = "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
