@@ -150,6 +150,27 @@ def _length(rng: random.Random) -> int:
     return 4 if roll < 0.05 else 3 if roll < 0.15 else 2
 
 
+def recompute_statements(contracts, as_of: dt.date) -> tuple[dict, dict]:
+    """Statements of each contract's first recompute, and of the next one (the steady state the
+    rounds time). The first also writes the billing lines of the closed periods and, when a
+    figure crosses an alert threshold, the event, which eager Celery dispatches in-process (a
+    worker does that elsewhere). Transaction control (BEGIN, COMMIT, savepoints) is not counted."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from licensing.services.cost import contract_cost_snapshot
+
+    def counted(contract) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            contract_cost_snapshot(contract=contract, as_of=as_of)
+        return len(
+            [q for q in ctx.captured_queries if q["sql"].split()[0] not in _TRANSACTION_CONTROL]
+        )
+
+    first = {contract: counted(contract) for contract in contracts}
+    return first, {contract: counted(contract) for contract in contracts}
+
+
 def timed_rounds(series: dict) -> dict:
     """Median seconds of each callable over RUNS rounds, the series interleaved in every round
     so that load on the machine hits them alike."""
@@ -165,7 +186,6 @@ def timed_rounds(series: dict) -> dict:
 def run() -> None:
     from django.core.management import call_command
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from licensing.services.cost import contract_cost_snapshot
     from licensing.services.tally import active_tally_rebuild
@@ -194,19 +214,7 @@ def run() -> None:
             cur.execute("SELECT COUNT(*) FROM licensing_seatevent")
             cur.fetchone()
 
-    def counted(contract) -> int:
-        with CaptureQueriesContext(connection) as ctx:
-            contract_cost_snapshot(contract=contract, as_of=as_of)
-        # Transaction control (BEGIN, COMMIT, savepoints) is not counted as a query.
-        return len(
-            [q for q in ctx.captured_queries if q["sql"].split()[0] not in _TRANSACTION_CONTROL]
-        )
-
-    # A contract's first recompute also writes the billing lines of its closed periods and, when
-    # a figure crosses an alert threshold, the event, which eager Celery dispatches in-process
-    # (a worker does it elsewhere); every later one is the recompute the rounds time.
-    first = {contract: counted(contract) for contract in (small, large)}
-    queries = {contract: counted(contract) for contract in (small, large)}
+    first, queries = recompute_statements((small, large), as_of)
     series = {"count": count_events}
     for contract in (small, large):
         series[contract] = lambda c=contract: contract_cost_snapshot(contract=c, as_of=as_of)
