@@ -6,8 +6,22 @@ from django.contrib import admin
 from .models import Event, Job
 
 
+class ViewOnlyAdminMixin:
+    """Listed and viewable, never added, changed or deleted through the admin: rows that only the
+    services write (every app's read-only admins use it)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """The progress record of a long job, for watching it: nothing here starts or edits one."""
 
     list_display = (
@@ -56,18 +70,9 @@ class JobAdmin(admin.ModelAdmin):
             return "—"
         return f"{job.done * 100 // job.total}% ({job.done:,}/{job.total:,})"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """The outbox, read-only: what happened, when, and when it was handed to the consumers."""
 
     list_display = ("id", "type", "subject", "created_at", "dispatched_at")
@@ -77,12 +82,3 @@ class EventAdmin(admin.ModelAdmin):
     show_full_result_count = False
     fields = ("type", "subject", "payload", "agency_ids", "actor", "created_at", "dispatched_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

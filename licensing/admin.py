@@ -20,6 +20,8 @@ from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from core.admin import ViewOnlyAdminMixin
+
 from . import pricing
 from .models import (
     BillingPeriod,
@@ -32,19 +34,6 @@ from .models import (
     UsageDay,
 )
 from .services.scheduling import cost_recompute_request
-
-
-class ViewOnlyAdminMixin:
-    """Listed and viewable, never added, changed or deleted through the admin."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PriceTierFormSet(BaseInlineFormSet):

@@ -6,6 +6,7 @@ a row directly: endpoints are created by their owners, deliveries by the outbox.
 from django.contrib import admin, messages
 
 from config.errors import BusinessRuleError
+from core.admin import ViewOnlyAdminMixin
 
 from .models import (
     CohortGateState,
@@ -18,19 +19,8 @@ from .models import (
 from .services.webhooks import webhook_delivery_redeliver, webhook_endpoint_update
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(ReadOnlyAdmin):
+class WebhookEndpointAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """Endpoints and their health. Enabling and disabling go through the service, as their
     owner's would (an endpoint is acted on only by its owner: staff ask them, or act as
     superuser on their own endpoints)."""
@@ -72,7 +62,7 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """One row per (event, endpoint): where it stands, tries, the last answer."""
 
     list_display = (
@@ -117,7 +107,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(EmailSubscription)
-class EmailSubscriptionAdmin(ReadOnlyAdmin):
+class EmailSubscriptionAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """Who chose to receive what by email (each person sets it on their notifications page)."""
 
     list_display = ("user", "event_type", "mode", "updated_at")
@@ -129,7 +119,7 @@ class EmailSubscriptionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(EmailDelivery)
-class EmailDeliveryAdmin(ReadOnlyAdmin):
+class EmailDeliveryAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "event", "user", "mode", "status", "attempts", "sent_at")
     list_filter = ("status", "mode")
     list_select_related = ("event", "user")
@@ -153,7 +143,7 @@ class EmailDeliveryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CostThresholdState)
-class CostThresholdStateAdmin(ReadOnlyAdmin):
+class CostThresholdStateAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """Which cost thresholds each contract has tripped (re-armed below the margin)."""
 
     list_display = ("contract", "tripped", "as_of", "updated_at")
@@ -162,7 +152,7 @@ class CostThresholdStateAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CohortGateState)
-class CohortGateStateAdmin(ReadOnlyAdmin):
+class CohortGateStateAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """Whether each open cohort's gates passed when last judged."""
 
     list_display = ("cohort", "passing", "changed_at", "observed_at")

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from config.errors import BusinessRuleError
+from core.admin import ViewOnlyAdminMixin
 
 from .models import (
     ProvisioningIntent,
@@ -79,7 +80,7 @@ class VendorConnectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(SeatProvisioning)
-class SeatProvisioningAdmin(admin.ModelAdmin):
+class SeatProvisioningAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """Each seat's vendor side, read-only; "retry" asks for a push now."""
 
     list_display = (
@@ -116,18 +117,9 @@ class SeatProvisioningAdmin(admin.ModelAdmin):
                 done += 1
         self.message_user(request, f"{done} seat(s) will be pushed again.", messages.SUCCESS)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ProvisioningIntent)
-class ProvisioningIntentAdmin(admin.ModelAdmin):
+class ProvisioningIntentAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """The intents taken from the outbox, read-only: which event, which seat, when delivered."""
 
     list_display = ("event", "seat", "to_status", "created_at", "delivered_at")
@@ -137,18 +129,9 @@ class ProvisioningIntentAdmin(admin.ModelAdmin):
     show_full_result_count = False
     readonly_fields = ("event", "seat", "to_status", "created_at", "delivered_at")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(VendorCircuit)
-class VendorCircuitAdmin(admin.ModelAdmin):
+class VendorCircuitAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """Each vendor endpoint's circuit, read-only; "close" lets the next run call at once."""
 
     list_display = (
@@ -169,18 +152,9 @@ class VendorCircuitAdmin(admin.ModelAdmin):
             circuit_close(endpoint=circuit.endpoint)
         self.message_user(request, "Closed; the next provisioning run calls the vendor.")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Reconciliation)
-class ReconciliationAdmin(admin.ModelAdmin):
+class ReconciliationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """Past reconciliations, read-only."""
 
     list_display = (
@@ -197,12 +171,3 @@ class ReconciliationAdmin(admin.ModelAdmin):
     list_filter = ("source", "contract")
     date_hierarchy = "checked_at"
     readonly_fields = [f.name for f in Reconciliation._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
