@@ -10,7 +10,7 @@ It creates a throwaway database next to the one named (dropped at the end; `BENC
 keeps it), builds seats with histories in bulk, brings it to a running system's steady state (the
 active-seat tally folded, tables vacuumed), then times the recompute of each contract and the
 COUNT(*) interleaved, `BENCH_RUNS` rounds (default 31), and prints a Markdown table for
-docs/benchmarks.md.
+docs/benchmarks.md, then where the 40,000-seat recompute's time goes, step by step.
 """
 
 from __future__ import annotations
@@ -171,6 +171,57 @@ def recompute_statements(contracts, as_of: dt.date) -> tuple[dict, dict]:
     return first, {contract: counted(contract) for contract in contracts}
 
 
+# The steps of `contract_cost_snapshot`, by the module that calls each: the rest of a recompute's
+# time is the snapshot insert, the commit and the glue between them.
+_STEPS = (
+    ("licensing.services.cost", "contract_cost_fingerprint"),
+    ("licensing.selectors", "contract_terms"),
+    ("licensing.selectors", "seat_counts_for_cost"),
+    ("licensing.selectors", "planned_cohorts"),
+    ("licensing.services.cost", "build_report"),
+    ("licensing.services.cost", "billing_lines_record"),
+    ("licensing.services.cost", "cost_thresholds_observe"),
+)
+
+
+def step_medians(contract, as_of: dt.date, runs: int = 41) -> dict[str, float]:
+    """Median seconds of each step of the contract's recompute, and of the whole, over `runs`
+    recomputes (each step timed where its caller calls it, the calls patched for the run)."""
+    import importlib
+    from unittest import mock
+
+    from licensing.services.cost import contract_cost_snapshot
+
+    samples: dict[str, list[float]] = {name: [] for _, name in _STEPS}
+    samples["whole recompute"] = []
+
+    def timed(name, fn):
+        def call(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                samples[name].append(time.perf_counter() - t)
+
+        return call
+
+    patches = [
+        mock.patch.object(module, name, timed(name, getattr(module, name)))
+        for module, name in ((importlib.import_module(m), n) for m, n in _STEPS)
+    ]
+    for patch in patches:
+        patch.start()
+    try:
+        for _ in range(runs):
+            t = time.perf_counter()
+            contract_cost_snapshot(contract=contract, as_of=as_of)
+            samples["whole recompute"].append(time.perf_counter() - t)
+    finally:
+        for patch in patches:
+            patch.stop()
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 def timed_rounds(series: dict) -> dict:
     """Median seconds of each callable over RUNS rounds, the series interleaved in every round
     so that load on the machine hits them alike."""
@@ -239,6 +290,10 @@ def run() -> None:
         "first recompute of each contract (closed billing lines written, threshold events "
         "dispatched in-process): " + ", ".join(f"{c.number} {n} queries" for c, n in first.items())
     )
+    print("\nwhere the 40,000-seat recompute's time goes (median of 41, each step timed alone):\n")
+    print("| step | ms |\n|---|---:|")
+    for name, seconds in step_medians(large, as_of).items():
+        print(f"| {name} | {seconds * 1000:.2f} |")
 
 
 if __name__ == "__main__":
